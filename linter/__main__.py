@@ -1,0 +1,5 @@
+import sys
+
+from klint.cli import main
+
+sys.exit(main())

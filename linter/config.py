@@ -1,0 +1,230 @@
+"""Configuration: ``[tool.klint]`` in the nearest ``pyproject.toml`` (or ``--config``).
+
+Every key is checked: an unknown key or a bad value is a :class:`ConfigError`
+naming the file and the key, and the CLI exits with 2.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10
+    import tomli as tomllib
+
+from klint.registry import all_rules
+
+DEFAULT_EXCLUDE = (
+    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
+    ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv", ".vscode",
+    "__pypackages__", "_build", "buck-out", "build", "dist", "node_modules", "site-packages", "venv",
+    "__pycache__", ".klint_cache",
+)
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass
+class Config:
+    root: Path = field(default_factory=Path.cwd)
+    source: Path | None = None
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    extend_exclude: list[str] = field(default_factory=list)
+    fix: bool = False
+    unsafe_fixes: bool = False
+    rule_options: dict[str, dict] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ selection
+
+    def selected_rules(self, select: list[str] | None = None, extend_select: list[str] | None = None,
+                       ignore: list[str] | None = None) -> list:
+        rules = all_rules()
+        chosen = select if select is not None else self.select
+        if chosen is None:
+            active = [r for r in rules if r.default_enabled]
+        else:
+            active = [r for r in rules if _matches(r, chosen)]
+        extra = list(self.extend_select) + list(extend_select or [])
+        active += [r for r in rules if r not in active and _matches(r, extra)]
+        ignored = list(self.ignore) + list(ignore or [])
+        active = [r for r in active if not _matches(r, ignored)]
+        return sorted(active, key=lambda r: r.code)
+
+    def ignored_for(self, path: Path) -> list[str]:
+        rel = _relative(path, self.root)
+        out: list[str] = []
+        for pattern, codes in self.per_file_ignores.items():
+            if _glob_match(rel, pattern):
+                out += codes
+        return out
+
+    def is_excluded(self, path: Path, explicit: bool = False) -> bool:
+        rel = _relative(path, self.root)
+        parts = Path(rel).parts
+        if not explicit and any(p in DEFAULT_EXCLUDE for p in parts[:-1] or ()):
+            return True
+        for pattern in (*self.exclude, *self.extend_exclude):
+            if _glob_match(rel, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
+                return True
+        return False
+
+
+def _matches(rule, selectors: list[str]) -> bool:
+    for s in selectors:
+        s = s.strip()
+        if not s:
+            continue
+        if s.upper() == "ALL" or rule.code.upper().startswith(s.upper()) or rule.name == s:
+            return True
+    return False
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _glob_match(rel: str, pattern: str) -> bool:
+    if fnmatch.fnmatch(rel, pattern):
+        return True
+    if "/" not in pattern and fnmatch.fnmatch(rel.rsplit("/", 1)[-1], pattern):
+        return True
+    return pattern.endswith("/") and rel.startswith(pattern)
+
+
+def validate_selectors(values: list[str], where: str) -> None:
+    codes = {r.code.upper() for r in all_rules()}
+    names = {r.name for r in all_rules()}
+    for v in values:
+        u = v.strip().upper()
+        if u == "ALL" or v in names or any(c.startswith(u) for c in codes) and u.startswith("KL"):
+            continue
+        raise ConfigError(f"{where}: unknown rule selector {v!r}")
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.klint]`` table, looking upwards from ``start``."""
+    start = Path(os.path.abspath(start))
+    if start.is_file():
+        start = start.parent
+    for d in (start, *start.parents):
+        p = d / "pyproject.toml"
+        if p.is_file():
+            try:
+                data = tomllib.loads(p.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+                raise ConfigError(f"{p}: cannot read: {e}") from e
+            if "klint" in data.get("tool", {}):
+                return p
+    return None
+
+
+_KEYS = {
+    "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "fix",
+    "unsafe-fixes", "rules",
+}
+#: Keys that later views read; accepted here so one config serves every version.
+_RESERVED = {"graph", "python", "timeout", "model-factories"}
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from e
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from e
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("klint", {})
+        prefix = "tool.klint"
+    else:
+        table = data.get("tool", {}).get("klint", data)
+        prefix = "tool.klint" if "tool" in data else ""
+    cfg = Config(root=path.parent.resolve(), source=path)
+    where = f"{path}"
+
+    def key(k: str) -> str:
+        return f"{prefix}.{k}" if prefix else k
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [{prefix}] must be a table")
+    for k, v in table.items():
+        if k not in _KEYS and k not in _RESERVED:
+            raise ConfigError(f"{where}: unknown key '{key(k)}'")
+        if k in ("select", "extend-select", "ignore", "exclude", "extend-exclude"):
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise ConfigError(f"{where}: '{key(k)}' must be a list of strings")
+            if k in ("select", "extend-select", "ignore"):
+                validate_selectors(v, f"{where}: '{key(k)}'")
+            setattr(cfg, k.replace("-", "_"), list(v))
+        elif k in ("fix", "unsafe-fixes"):
+            if not isinstance(v, bool):
+                raise ConfigError(f"{where}: '{key(k)}' must be true or false")
+            setattr(cfg, k.replace("-", "_"), v)
+        elif k == "per-file-ignores":
+            if not isinstance(v, dict) or not all(
+                    isinstance(codes, list) and all(isinstance(c, str) for c in codes) for codes in v.values()):
+                raise ConfigError(f"{where}: '{key(k)}' must map glob patterns to lists of codes")
+            for pattern, codes in v.items():
+                validate_selectors(codes, f"{where}: '{key(k)}.\"{pattern}\"'")
+            cfg.per_file_ignores = {p: list(c) for p, c in v.items()}
+        elif k == "rules":
+            cfg.rule_options = _rule_options(v, where, key("rules"))
+        elif k in _RESERVED:
+            _check_reserved(k, v, where, key(k))
+    return cfg
+
+
+def _check_reserved(k: str, v: Any, where: str, name: str) -> None:
+    ok = {
+        "graph": isinstance(v, bool),
+        "python": isinstance(v, str),
+        "timeout": isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+        "model-factories": isinstance(v, list) and all(isinstance(x, str) for x in v),
+    }[k]
+    if not ok:
+        raise ConfigError(f"{where}: bad value for '{name}': {v!r}")
+
+
+def _rule_options(table: Any, where: str, prefix: str) -> dict[str, dict]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: '{prefix}' must be a table of rule tables")
+    from klint.registry import rule_by_code
+
+    out: dict[str, dict] = {}
+    for code, opts in table.items():
+        rule = rule_by_code(code)
+        if rule is None:
+            raise ConfigError(f"{where}: unknown rule '{prefix}.{code}'")
+        if not isinstance(opts, dict):
+            raise ConfigError(f"{where}: '{prefix}.{code}' must be a table")
+        values = {}
+        for name, value in opts.items():
+            opt = rule.options.get(name)
+            if opt is None:
+                known = ", ".join(sorted(rule.options)) or "none"
+                raise ConfigError(f"{where}: unknown option '{prefix}.{code}.{name}' (options of {rule.code}: {known})")
+            try:
+                values[name] = opt.convert(value)
+            except (ValueError, TypeError) as e:
+                raise ConfigError(f"{where}: bad value for '{prefix}.{code}.{name}': {e}") from e
+        out[rule.code] = values
+    return out

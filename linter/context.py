@@ -1,0 +1,212 @@
+"""The per-file context that source rules work with.
+
+A rule reads ``ctx.analysis`` (what the source view learned), calls
+``ctx.report`` with a location, and builds fixes with ``ctx.code``,
+``ctx.ref`` and ``ctx.replace``/``ctx.add_keyword``. Locations are anything
+with a libcst node and the top-level statement holding it: a
+:class:`~klint.source.values.CallSite`, an :class:`~klint.source.values.Arg`,
+a :class:`~klint.source.values.Const`, a Keras object (its construction
+call), or a ``(node, top)`` pair.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from klint.rule import Applicability, Edit, Fix
+from klint.source.interpreter import SourceAnalysis
+from klint.source.names import canonical, is_keras
+from klint.source.values import Arg, CallSite, Const, Entry, Obj, Ref
+
+
+@dataclass(frozen=True)
+class Loc:
+    node: cst.CSTNode
+    top: cst.CSTNode
+
+
+@dataclass(frozen=True)
+class ImportNeed:
+    """``from module import name`` (or ``import name`` when module is None)."""
+
+    module: str | None
+    name: str
+
+    def statement(self) -> str:
+        if self.module is None:
+            return f"import {self.name}"
+        return f"from {self.module} import {self.name}"
+
+
+@dataclass(eq=False)
+class Finding:
+    code: str
+    name: str
+    message: str
+    at: Loc
+    fix: Fix | None = None
+    view: str = "source"
+    url: str = ""
+    # filled in by the engine
+    row: int = 0
+    col: int = 0
+    end_row: int = 0
+    end_col: int = 0
+    text_edits: list = field(default_factory=list)
+
+
+def loc_of(x: Any) -> Loc | None:
+    if isinstance(x, Loc):
+        return x
+    if isinstance(x, tuple) and len(x) == 2:
+        return Loc(x[0], x[1]) if x[0] is not None and x[1] is not None else None
+    if isinstance(x, CallSite):
+        return Loc(x.node, x.top) if x.top is not None else None
+    if isinstance(x, (Arg, Const, Entry)):
+        return Loc(x.node, x.top) if x.node is not None and x.top is not None else None
+    if isinstance(x, Obj):
+        return loc_of(x.site) if x.site is not None else None
+    site = getattr(x, "site", None)
+    if isinstance(site, CallSite):
+        return loc_of(site)
+    return None
+
+
+class SourceContext:
+    def __init__(self, path: str, source: str, module: cst.Module, analysis: SourceAnalysis,
+                 options: dict[str, dict]):
+        self.path = path
+        self.source = source
+        self.module = module
+        self.analysis = analysis
+        self._options = options
+        self.findings: list[Finding] = []
+        self.rule = None
+        self.positions = None  # set by the engine; used for messages that cite lines
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def options(self) -> dict:
+        return self._options.get(self.rule.code, {}) if self.rule is not None else {}
+
+    def code(self, node: cst.CSTNode) -> str:
+        """Source text of a node (or of a new node built for a fix)."""
+        return self.module.code_for_node(node)
+
+    def line(self, x: Any) -> int | None:
+        """The 1-based line of a location, for messages."""
+        loc = loc_of(x)
+        if loc is None or self.positions is None:
+            return None
+        span = self.positions.span(loc.node, loc.top)
+        return self.positions.row_col(span.start)[0]
+
+    # ---------------------------------------------------------- reporting
+
+    def report(self, at: Any, message: str, fix: Fix | None = None) -> bool:
+        loc = loc_of(at)
+        if loc is None:
+            return False
+        r = self.rule
+        self.findings.append(Finding(r.code, r.name, message, loc, fix, "source", r.url()))
+        return True
+
+    # ------------------------------------------------------- fix builders
+
+    def fix(self, message: str, edits: list[Edit], safe: bool = True, imports: list | None = None) -> Fix:
+        return Fix(Applicability.SAFE if safe else Applicability.UNSAFE, message, edits, list(imports or []))
+
+    def replace(self, at: Any, text: str) -> Edit:
+        loc = loc_of(at)
+        if loc is None:
+            raise ValueError("edit target has no source location")
+        return Edit(loc, text, "replace")
+
+    def add_keyword(self, site: CallSite, name: str, value_code: str) -> Edit:
+        """Add ``name=value`` to a call, in the call's own layout."""
+        call = site.node
+        args = list(call.args)
+        new_arg = cst.Arg(
+            keyword=cst.Name(name),
+            value=cst.parse_expression(value_code),
+            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace("")),
+        )
+        if not args:
+            new_call = call.with_changes(args=[new_arg])
+        else:
+            # keyword arguments go before any ``**kwargs`` expansion
+            idx = len(args)
+            for i, a in enumerate(args):
+                if a.star == "**":
+                    idx = i
+                    break
+            if idx == len(args):
+                last = args[-1]
+                comma = last.comma
+                if isinstance(comma, cst.Comma):
+                    # a trailing comma: the new argument follows it, with the same layout
+                    new_arg = new_arg.with_changes(comma=comma)
+                    args.append(new_arg)
+                else:
+                    sep = self._separator(args)
+                    args[-1] = last.with_changes(comma=sep)
+                    args.append(new_arg)
+            else:
+                sep = self._separator(args)
+                args.insert(idx, new_arg.with_changes(comma=sep))
+            new_call = call.with_changes(args=args)
+        return Edit(Loc(call, site.top), self.code(new_call), "replace")
+
+    @staticmethod
+    def _separator(args: list) -> cst.Comma:
+        for a in args:
+            if isinstance(a.comma, cst.Comma):
+                return a.comma
+        return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+    def ref(self, qual: str) -> tuple[str, list[ImportNeed]]:
+        """How this file spells the Keras object ``qual`` (canonical), and any import it needs.
+
+        Existing imports are reused: ``keras.optimizers.RMSprop`` becomes
+        ``tf.keras.optimizers.RMSprop`` in a file that imports TensorFlow as
+        ``tf`` and uses ``tf.keras``, ``optimizers.RMSprop`` after ``from keras
+        import optimizers``, and gets ``from keras.optimizers import RMSprop``
+        added where nothing reaches it.
+        """
+        a = self.analysis
+        flavor = a.flavor
+        raw_target = flavor + qual[len("keras"):] if qual.startswith("keras") else qual
+        scope_vars = a.module_scope.vars if a.module_scope is not None else {}
+        best: tuple[int, str] | None = None
+        for info in a.imports:
+            for local, raw in info.bindings.items():
+                bound = scope_vars.get(local)
+                if not isinstance(bound, Ref) or bound.raw != raw:
+                    continue
+                cand = None
+                if raw_target == raw or raw_target.startswith(raw + "."):
+                    cand = local + raw_target[len(raw):]
+                else:
+                    cq = canonical(raw)
+                    if is_keras(raw) and (qual == cq or qual.startswith(cq + ".")):
+                        cand = local + qual[len(cq):]
+                if cand is not None:
+                    score = cand.count(".")
+                    if best is None or score < best[0]:
+                        best = (score, cand)
+        if best is not None:
+            return best[1], []
+        module, _, name = raw_target.rpartition(".")
+        taken = scope_vars.get(name)
+        if taken is None or (isinstance(taken, Ref) and taken.raw == raw_target):
+            return name, [ImportNeed(module, name)]
+        top = flavor.split(".")[0]
+        if flavor == "keras" and "keras" not in scope_vars:
+            return raw_target, [ImportNeed(None, "keras")]
+        if flavor == "tensorflow.keras" and "tf" not in scope_vars:
+            return "tf" + raw_target[len("tensorflow"):], [ImportNeed(None, "tensorflow as tf")]
+        return raw_target, [ImportNeed(None, top)]

@@ -1,0 +1,62 @@
+"""``klint rule`` and ``klint rules``: the rules' own docs and examples, rendered."""
+from __future__ import annotations
+
+import json
+
+from klint.registry import all_rules
+from klint.rule import FixAvailability, Rule
+
+_FIX_TEXT = {
+    FixAvailability.ALWAYS: "Fix is always available.",
+    FixAvailability.SOMETIMES: "Fix is sometimes available.",
+    FixAvailability.NONE: "No fix is available.",
+}
+
+
+def render_rule(rule: type[Rule]) -> str:
+    out = [f"# {rule.name} ({rule.code})", ""]
+    out.append(f"{rule.summary}.") if rule.summary else None
+    out.append(_FIX_TEXT[rule.fix])
+    if not rule.default_enabled:
+        out.append("This rule is off by default: enable it with `--extend-select " + rule.code + "`.")
+    out += ["", rule.doc(), ""]
+    if rule.INVALID:
+        out += ["## Examples (each runs in the test suite)", ""]
+        for i, ex in enumerate(rule.INVALID, 1):
+            title = f"### Reported {i}" + (f": {ex.note}" if ex.note else "")
+            if ex.options:
+                opts = ", ".join(f"{k} = {json.dumps(v)}" for k, v in ex.options.items())
+                title += f" (with {opts})"
+            out += [title, "```python", ex.code.rstrip("\n"), "```"]
+            if ex.expected_fix is not None:
+                out += ["After `klint check --fix`" + (" --unsafe-fixes" if _unsafe(rule) else "") + ":",
+                        "```python", ex.expected_fix.rstrip("\n"), "```"]
+            out.append("")
+    if rule.VALID:
+        out += ["## Not reported", ""]
+        for ex in rule.VALID:
+            if ex.note:
+                out.append(f"- {ex.note}:")
+            out += ["```python", ex.code.rstrip("\n"), "```", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _unsafe(rule) -> bool:
+    return "unsafe" in rule.doc().split("## Fix safety", 1)[-1].split("##", 1)[0]
+
+
+def render_rules(fmt: str = "text") -> str:
+    rules = all_rules()
+    if fmt == "json":
+        return json.dumps([{
+            "code": r.code, "name": r.name, "summary": r.summary, "fix": r.fix.value,
+            "default": r.default_enabled, "views": list(r.views), "url": r.url(),
+            "options": {k: {"default": o.default, "doc": o.doc} for k, o in r.options.items()},
+        } for r in rules], indent=2) + "\n"
+    width = max(len(r.name) for r in rules)
+    lines = []
+    for r in rules:
+        fix = "[*]" if r.fix != FixAvailability.NONE else "   "
+        off = "" if r.default_enabled else " (off by default)"
+        lines.append(f"{r.code}  {r.name:<{width}}  {fix}  {r.summary}{off}")
+    return "\n".join(lines) + "\n"

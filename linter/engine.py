@@ -1,0 +1,376 @@
+"""The engine: read, parse once, analyse, run the rules, place findings, fix.
+
+Fixes follow ruff's model. Rules propose edits; the engine turns them into
+minimal text edits, drops a fix whose edits overlap an earlier one, adds the
+imports that fixes need (reusing the file's aliases), applies, re-parses and
+re-lints until nothing changes (at most ``MAX_FIX_PASSES`` times). A pass
+whose result would not parse is reverted and reported. Files are written
+atomically, keeping their encoding, BOM and line endings.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import os
+import re
+import tempfile
+import tokenize
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from klint.context import Finding, ImportNeed, Loc, SourceContext
+from klint.positions import Positions
+from klint.rule import Applicability, Fix
+from klint.source.interpreter import analyze
+
+MAX_FIX_PASSES = 10
+KERAS_MARKERS = (b"keras", b"tensorflow")
+
+_SUPPRESS = re.compile(
+    r"#\s*(?:noqa|klint:\s*ignore)(?![-\w])(?:\s*(?::|\[)\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*)\]?)?",
+)
+_IGNORE_FILE = re.compile(r"^\s*#\s*klint:\s*ignore-file\b", re.MULTILINE)
+
+
+@dataclass
+class TextEdit:
+    start: int
+    end: int
+    content: str
+
+
+@dataclass
+class Problem:
+    """A file klint could not check: it does not parse, cannot be decoded, or a rule failed."""
+
+    code: str
+    name: str
+    message: str
+    row: int = 1
+    col: int = 1
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    source: str | None = None  # text as read
+    fixed_source: str | None = None  # text after fixes, when any applied
+    fixed: int = 0
+    skipped: bool = False
+    encoding: str = "utf-8"
+    bom: bool = False
+
+
+# ----------------------------------------------------------------- reading
+
+
+class DecodeError(Exception):
+    pass
+
+
+def decode(data: bytes) -> tuple[str, str, bool]:
+    """Text, encoding and BOM flag of a Python file (PEP 263 cookies honoured)."""
+    bom = data.startswith(b"\xef\xbb\xbf")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as e:
+        raise DecodeError(str(e)) from e
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"
+    body = data[3:] if bom else data
+    try:
+        text = body.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as e:
+        raise DecodeError(_decode_message(body, encoding, e)) from e
+    return text, encoding, bom
+
+
+def _decode_message(body: bytes, encoding: str, e: Exception) -> str:
+    if isinstance(e, UnicodeDecodeError):
+        line = body.count(b"\n", 0, e.start) + 1
+        return f"line {line}: file is not valid {encoding} ({e.reason} at byte {e.start})"
+    return str(e)
+
+
+def encode(text: str, encoding: str, bom: bool) -> bytes:
+    data = text.encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` without ever leaving a partial file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".klint-tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            st = os.stat(path)
+            os.chmod(tmp, st.st_mode & 0o7777)
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def mentions_keras(data: bytes) -> bool:
+    return any(m in data for m in KERAS_MARKERS)
+
+
+# ----------------------------------------------------------------- linting
+
+
+class Linter:
+    def __init__(self, rules: list, options: dict[str, dict], unsafe: bool = False):
+        self.rules = [r() for r in rules if "source" in r.views]
+        self.options = {r.code: r.option_values(options.get(r.code)) for r in rules}
+        self.unsafe = unsafe
+
+    def lint_text(self, path: str, text: str, ignore: list[str] = ()) -> tuple[list, list]:
+        """Findings and problems for one source text (nothing written)."""
+        if _IGNORE_FILE.search(text):
+            return [], []
+        try:
+            module = cst.parse_module(text)
+        except cst.ParserSyntaxError as e:
+            return [], [syntax_problem(e)]
+        except RecursionError:
+            return [], [Problem("KL001", "syntax-error", "file is too deeply nested to parse")]
+        return self.lint_module(path, text, module, ignore)
+
+    def lint_module(self, path: str, text: str, module: cst.Module, ignore=()) -> tuple[list, list]:
+        problems: list = []
+        try:
+            analysis = analyze(module)
+        except RecursionError:
+            return [], [Problem("KL003", "internal-error", "the source view gave up: code nested too deeply")]
+        ctx = SourceContext(path, text, module, analysis, self.options)
+        positions = Positions(module, text)
+        ctx.positions = positions
+        for rule in self.rules:
+            if _ignored(rule.code, ignore):
+                continue
+            ctx.rule = rule
+            try:
+                rule.check(ctx)
+            except Exception as e:  # a rule bug must not stop the other rules or files
+                tb = traceback.extract_tb(e.__traceback__)[-1]
+                problems.append(Problem(
+                    "KL003", "internal-error",
+                    f"rule {rule.code} failed: {type(e).__name__}: {e} ({Path(tb.filename).name}:{tb.lineno})"))
+        findings = self.place(ctx.findings, module, text, positions)
+        return findings, problems
+
+    def place(self, findings: list[Finding], module: cst.Module, text: str, positions: Positions) -> list:
+        """Give findings rows and columns and text edits; drop suppressed and duplicate ones."""
+        if not findings:
+            return []
+        by_top: dict = {}
+        for f in findings:
+            by_top.setdefault(f.at.top, []).append(f.at.node)
+            if f.fix is not None:
+                for e in f.fix.edits:
+                    by_top.setdefault(e.at.top, []).append(e.at.node)
+        for top, nodes in by_top.items():
+            positions.compute(nodes, top)
+        lines = text.splitlines()
+        out: list = []
+        seen: set = set()
+        import_anchor = None
+        for f in findings:
+            span = positions.span(f.at.node, f.at.top)
+            f.row, f.col = positions.row_col(span.start)
+            f.end_row, f.end_col = positions.row_col(span.end)
+            key = (f.code, f.row, f.col)
+            if key in seen:
+                continue
+            seen.add(key)
+            if _suppressed(f.code, lines, f.row, f.end_row):
+                continue
+            if f.fix is not None:
+                edits = []
+                for e in f.fix.edits:
+                    sp = positions.span(e.at.node, e.at.top)
+                    if e.where == "replace":
+                        edits.append(_minimal(text, sp.start, sp.end, e.text))
+                    elif e.where == "before":
+                        edits.append(TextEdit(sp.start, sp.start, e.text))
+                    else:
+                        edits.append(TextEdit(sp.end, sp.end, e.text))
+                if f.fix.imports:
+                    if import_anchor is None:
+                        import_anchor = _import_anchor(module, positions)
+                    offset, prefix = import_anchor
+                    nl = module.default_newline
+                    for need in f.fix.imports:
+                        edits.append(TextEdit(offset, offset, prefix + need.statement() + nl))
+                f.text_edits = edits
+            out.append(f)
+        out.sort(key=lambda f: (f.row, f.col, f.code))
+        return out
+
+    # -------------------------------------------------------------- fixing
+
+    def applicable(self, fix: Fix | None) -> bool:
+        if fix is None:
+            return False
+        return fix.applicability == Applicability.SAFE or self.unsafe
+
+    def fix_text(self, path: str, text: str, ignore=()) -> tuple[str, int, list, list, list]:
+        """Fix ``text`` to a fixed point. Returns the new text, the number of fixes
+        applied, the remaining findings and problems, and warnings."""
+        fixed = 0
+        warnings: list[str] = []
+        for _ in range(MAX_FIX_PASSES):
+            findings, problems = self.lint_text(path, text, ignore)
+            if problems and any(p.code == "KL001" for p in problems):
+                return text, fixed, findings, problems, warnings
+            todo = [f for f in findings if self.applicable(f.fix) and f.text_edits]
+            if not todo:
+                return text, fixed, findings, problems, warnings
+            new_text, n = apply_fixes(text, todo)
+            if n == 0 or new_text == text:
+                return text, fixed, findings, problems, warnings
+            error = parse_error(new_text)
+            if error is not None:
+                warnings.append(f"fixes for {', '.join(sorted({f.code for f in todo}))} were reverted: "
+                                f"the result would not parse ({error})")
+                return text, fixed, findings, problems, warnings
+            text = new_text
+            fixed += n
+        findings, problems = self.lint_text(path, text, ignore)
+        warnings.append(f"fixes did not converge after {MAX_FIX_PASSES} passes")
+        return text, fixed, findings, problems, warnings
+
+
+def _ignored(code: str, ignore) -> bool:
+    return any(code.upper().startswith(i.upper()) for i in ignore)
+
+
+def _suppressed(code: str, lines: list[str], row: int, end_row: int) -> bool:
+    for r in {row, end_row}:
+        if 1 <= r <= len(lines):
+            line = lines[r - 1]
+            if "#" not in line:
+                continue
+            for m in _SUPPRESS.finditer(line):
+                codes = m.group("codes")
+                if not codes:
+                    return True
+                if any(code.upper().startswith(c.upper()) for c in re.split(r"[\s,]+", codes) if c):
+                    return True
+    return False
+
+
+def _minimal(text: str, start: int, end: int, new: str) -> TextEdit:
+    old = text[start:end]
+    p = 0
+    n = min(len(old), len(new))
+    while p < n and old[p] == new[p]:
+        p += 1
+    q = 0
+    while q < n - p and old[len(old) - 1 - q] == new[len(new) - 1 - q]:
+        q += 1
+    return TextEdit(start + p, end - q, new[p:len(new) - q])
+
+
+def _import_anchor(module: cst.Module, positions: Positions) -> tuple[int, str]:
+    """Where new imports go: after the last import of the file's leading block."""
+    last = None
+    first_code = None
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine) and all(
+                isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body):
+            last = stmt
+            continue
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(
+                stmt.body[0], cst.Expr) and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)) \
+                and first_code is None and last is None:
+            continue  # the module docstring
+        if isinstance(stmt, cst.Try) and last is not None:
+            continue  # try: import x / except ImportError: ...
+        if isinstance(stmt, cst.If) and last is not None:
+            continue
+        if first_code is None:
+            first_code = stmt
+        if last is not None:
+            break
+    if last is not None:
+        span = positions.span(last, last)
+        return span.end, ""
+    if module.body:
+        first = module.body[0]
+        span = positions.span(first, first)
+        if first is not first_code:  # a docstring
+            return span.end, ""
+        return span.start, ""
+    return len(positions.source), ""
+
+
+def apply_fixes(text: str, findings: list) -> tuple[str, int]:
+    """Apply the text edits of ``findings`` in order, skipping any fix that overlaps one already taken."""
+    taken: list[TextEdit] = []
+    inserts: dict[int, list[str]] = {}
+    count = 0
+    for f in sorted(findings, key=lambda f: (f.row, f.col)):
+        body = [e for e in f.text_edits if not _is_import_edit(e, f)]
+        imports = [e for e in f.text_edits if _is_import_edit(e, f)]
+        if any(_overlaps(e, t) for e in body for t in taken):
+            continue
+        taken.extend(body)
+        for e in imports:
+            lst = inserts.setdefault(e.start, [])
+            if e.content not in lst and e.content not in text:
+                lst.append(e.content)
+        count += 1
+    edits = list(taken) + [TextEdit(pos, pos, "".join(c)) for pos, c in inserts.items() if c]
+    # apply from the end so earlier offsets stay valid; an insertion sorts after a
+    # replacement that ends at the same offset
+    edits.sort(key=lambda e: (e.start, e.end), reverse=True)
+    out = text
+    for e in edits:
+        out = out[:e.start] + e.content + out[e.end:]
+    return out, count
+
+
+def _is_import_edit(e: TextEdit, f) -> bool:
+    return e.start == e.end and bool(f.fix and f.fix.imports) and e.content.lstrip().startswith(("import ", "from "))
+
+
+def _overlaps(a: TextEdit, b: TextEdit) -> bool:
+    if a.start == a.end == b.start == b.end:
+        return True
+    return a.start < b.end and b.start < a.end or (a.start == a.end and b.start < a.start < b.end) or (
+        b.start == b.end and a.start < b.start < a.end)
+
+
+def parse_error(text: str) -> str | None:
+    try:
+        cst.parse_module(text)
+        ast.parse(text)
+    except cst.ParserSyntaxError as e:
+        return f"line {e.raw_line}: {e.message}"
+    except SyntaxError as e:
+        return f"line {e.lineno}: {e.msg}"
+    return None
+
+
+def syntax_problem(e: cst.ParserSyntaxError) -> Problem:
+    msg = e.message.strip()
+    return Problem("KL001", "syntax-error", f"SyntaxError: {msg}", e.raw_line, e.raw_column + 1)
+
+
+__all__ = ["Linter", "FileResult", "Problem", "TextEdit", "decode", "encode", "write_atomic", "mentions_keras",
+           "DecodeError", "ImportNeed", "Loc"]

@@ -1,0 +1,212 @@
+"""Output formats: text (ruff style), json, github annotations and SARIF 2.1.0."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+from klint import __version__
+from klint.registry import all_rules
+from klint.rule import Applicability
+
+FORMATS = ("text", "json", "github", "sarif")
+
+
+@dataclass
+class Diagnostic:
+    """One reported line of output: a rule finding or a file problem."""
+
+    code: str
+    name: str
+    message: str
+    filename: str
+    row: int
+    col: int
+    end_row: int
+    end_col: int
+    fix: dict | None = None
+    url: str | None = None
+    view: str = "source"
+    fixable: bool = False  # fixable with the current flags
+    applicability: str | None = None
+
+
+def diagnostics_for(display: str, text: str | None, findings: list, problems: list, unsafe: bool) -> list:
+    out: list[Diagnostic] = []
+    for p in problems:
+        out.append(Diagnostic(p.code, p.name, p.message, display, p.row, p.col, p.row, p.col))
+    pos = None
+    for f in findings:
+        fix = None
+        applicability = None
+        if f.fix is not None and f.text_edits and text is not None:
+            if pos is None:
+                pos = _RowCol(text)
+            applicability = f.fix.applicability.value
+            fix = {
+                "applicability": applicability,
+                "message": f.fix.message,
+                "edits": [
+                    {"content": e.content, "location": pos.loc(e.start), "end_location": pos.loc(e.end)}
+                    for e in sorted(f.text_edits, key=lambda e: (e.start, e.end))
+                ],
+            }
+        fixable = fix is not None and (applicability == Applicability.SAFE.value or unsafe)
+        out.append(Diagnostic(f.code, f.name, f.message, display, f.row, f.col, f.end_row, f.end_col, fix,
+                              f.url, f.view, fixable, applicability))
+    return out
+
+
+class _RowCol:
+    def __init__(self, text: str):
+        import bisect
+
+        self._bisect = bisect.bisect_right
+        self.starts = [0]
+        i = text.find("\n")
+        while i != -1:
+            self.starts.append(i + 1)
+            i = text.find("\n", i + 1)
+
+    def loc(self, offset: int) -> dict:
+        i = self._bisect(self.starts, offset) - 1
+        return {"row": i + 1, "column": offset - self.starts[i] + 1}
+
+
+def render(fmt: str, diags: list[Diagnostic], *, fixed: int = 0, unsafe: bool = False, fix_mode: bool = False,
+           show_summary: bool = True) -> str:
+    diags = sorted(diags, key=lambda d: (d.filename, d.row, d.col, d.code))
+    if fmt == "json":
+        return json.dumps([_json(d) for d in diags], indent=2) + "\n"
+    if fmt == "github":
+        lines = []
+        for d in diags:
+            lines.append(
+                f"::error title=klint ({d.code}),file={_gh(d.filename)},line={d.row},col={d.col},"
+                f"endLine={d.end_row},endColumn={d.end_col}::{_gh_msg(f'{d.filename}:{d.row}:{d.col}: {d.code} {d.message}')}"
+            )
+        return "".join(line + "\n" for line in lines)
+    if fmt == "sarif":
+        return json.dumps(_sarif(diags), indent=2) + "\n"
+    return _text(diags, fixed, unsafe, fix_mode, show_summary)
+
+
+def _json(d: Diagnostic) -> dict:
+    return {
+        "code": d.code,
+        "name": d.name,
+        "message": d.message,
+        "filename": d.filename,
+        "location": {"row": d.row, "column": d.col},
+        "end_location": {"row": d.end_row, "column": d.end_col},
+        "fix": d.fix,
+        "url": d.url,
+        "noqa_row": d.row,
+        "view": d.view,
+    }
+
+
+def _text(diags: list[Diagnostic], fixed: int, unsafe: bool, fix_mode: bool, show_summary: bool) -> str:
+    out = []
+    for d in diags:
+        mark = " [*]" if d.fixable else ""
+        out.append(f"{d.filename}:{d.row}:{d.col}: {d.code} {d.message}{mark}")
+    if not show_summary:
+        return "".join(line + "\n" for line in out)
+    n = len(diags)
+    if n == 0 and fixed == 0:
+        out.append("All checks passed!")
+    elif fix_mode and fixed:
+        out.append(f"Found {n + fixed} error{'s' if n + fixed != 1 else ''} ({fixed} fixed, {n} remaining).")
+    else:
+        out.append(f"Found {n} error{'s' if n != 1 else ''}.")
+    fixable = sum(d.fixable for d in diags)
+    hidden = sum(1 for d in diags if d.fix is not None and not d.fixable)
+    if fixable and not fix_mode:
+        line = f"[*] {fixable} fixable with the `--fix` option"
+        if hidden:
+            line += f" ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option)"
+        out.append(line + ".")
+    elif hidden:
+        out.append(f"No fixes available ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with "
+                   f"the `--unsafe-fixes` option).")
+    return "".join(line + "\n" for line in out)
+
+
+def statistics(diags: list[Diagnostic], fmt: str) -> str:
+    counts = Counter(d.code for d in diags)
+    names = {d.code: d.name for d in diags}
+    fixable = {d.code for d in diags if d.fixable}
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if fmt == "json":
+        return json.dumps([{"code": c, "name": names[c], "count": n, "fixable": c in fixable} for c, n in rows],
+                          indent=2) + "\n"
+    width = max((len(str(n)) for _, n in rows), default=1)
+    return "".join(f"{n:>{width}}\t{c}\t{'[*] ' if c in fixable else '    '}{names[c]}\n" for c, n in rows)
+
+
+def _gh(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C")
+
+
+def _gh_msg(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _sarif(diags: list[Diagnostic]) -> dict:
+    rules = all_rules()
+    index = {r.code: i for i, r in enumerate(rules)}
+    driver_rules = [
+        {
+            "id": r.code,
+            "name": r.name,
+            "shortDescription": {"text": r.summary or r.name},
+            "fullDescription": {"text": r.doc()},
+            "helpUri": r.url(),
+            "defaultConfiguration": {"level": "error" if r.default_enabled else "none"},
+            "properties": {"views": list(r.views), "fix": r.fix.value},
+        }
+        for r in rules
+    ]
+    results = []
+    for d in diags:
+        res = {
+            "ruleId": d.code,
+            "level": "error",
+            "message": {"text": d.message},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": d.filename.replace("\\", "/")},
+                    "region": {"startLine": d.row, "startColumn": d.col, "endLine": d.end_row,
+                               "endColumn": d.end_col},
+                }
+            }],
+            "properties": {"view": d.view, "name": d.name},
+        }
+        if d.code in index:
+            res["ruleIndex"] = index[d.code]
+        if d.fix is not None:
+            res["fixes"] = [{
+                "description": {"text": d.fix["message"]},
+                "artifactChanges": [{
+                    "artifactLocation": {"uri": d.filename.replace("\\", "/")},
+                    "replacements": [{
+                        "deletedRegion": {
+                            "startLine": e["location"]["row"], "startColumn": e["location"]["column"],
+                            "endLine": e["end_location"]["row"], "endColumn": e["end_location"]["column"],
+                        },
+                        "insertedContent": {"text": e["content"]},
+                    } for e in d.fix["edits"]],
+                }],
+                "properties": {"applicability": d.fix["applicability"]},
+            }]
+        results.append(res)
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "klint", "version": __version__,
+                                "informationUri": "https://github.com/klint-dev/klint", "rules": driver_rules}},
+            "results": results,
+        }],
+    }

@@ -1,0 +1,1 @@
+"""The source view: what libcst tells about a file, without running it."""

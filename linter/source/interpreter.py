@@ -1,0 +1,1576 @@
+"""The source view's interpreter.
+
+It walks a file's statements in order, as Python would run them, and gives
+each expression an abstract value (:mod:`klint.source.values`): imported
+names resolve to canonical Keras names, constants and dicts are followed,
+``Sequential`` lists, ``model.add`` and functional chains become layer
+graphs, and ``compile``/``fit``/``apply_gradients`` calls become training
+links. Functions run when they are called (with the call's arguments), and
+those never called run once on their defaults, so that every layer a file
+builds is seen.
+
+It walks only statements and expressions, through their attributes: a
+generic libcst visitor costs as much as the parse itself.
+"""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from klint import keras_api as K
+from klint.source.names import canonical, is_keras, keras_root
+from klint.source.values import (
+    ABSENT,
+    UNKNOWN,
+    Arg,
+    BoundMethod,
+    CallSite,
+    ClassV,
+    Const,
+    DatasetV,
+    DictV,
+    Entry,
+    FuncV,
+    GradientsV,
+    LayerObj,
+    ModelObj,
+    Obj,
+    OpUse,
+    OptimizerObj,
+    Ref,
+    SeqV,
+    TapeV,
+    TensorV,
+    Unknown,
+    UserObj,
+    Value,
+    VarsV,
+)
+
+MAX_DEPTH = 12
+MAX_CONTEXTS = 4
+LR_ATTRS = ("learning_rate", "lr")
+VARIABLE_ATTRS = ("trainable_variables", "trainable_weights", "variables", "weights")
+_MISSING = object()
+
+BUILTINS = frozenset((
+    "dict", "list", "tuple", "zip", "int", "float", "str", "bool", "len", "range", "print", "enumerate",
+    "isinstance", "super", "min", "max", "abs", "round", "sorted", "reversed", "map", "filter", "sum",
+    "set", "open", "getattr", "setattr", "hasattr", "type", "object", "Exception", "ValueError",
+))
+
+
+class Scope:
+    __slots__ = ("vars", "parent", "stars", "is_class")
+
+    def __init__(self, parent: "Scope | None" = None, is_class: bool = False):
+        self.vars: dict[str, Value] = {}
+        self.parent = parent
+        self.stars: list[str] = []
+        self.is_class = is_class
+
+    def lookup(self, name: str):
+        s = self
+        while s is not None:
+            v = s.vars.get(name, _MISSING)
+            if v is not _MISSING:
+                return v
+            s = s.parent
+        return _MISSING
+
+    def star_modules(self) -> list[str]:
+        out: list[str] = []
+        s = self
+        while s is not None:
+            out.extend(s.stars)
+            s = s.parent
+        return out
+
+    def function_scope(self) -> "Scope":
+        s = self
+        while s.is_class and s.parent is not None:
+            s = s.parent
+        return s
+
+
+@dataclass(eq=False)
+class FitInfo:
+    model: ModelObj | None
+    site: CallSite
+    batch: Arg | None  # what set the batch size, when it is known
+    batch_from: str  # how the batch size was found, for messages
+    callbacks: Value | None  # None: no callbacks argument
+    x: Value
+
+
+@dataclass(eq=False)
+class CompileInfo:
+    model: ModelObj | None
+    optimizer: OptimizerObj | None
+    site: CallSite
+
+
+@dataclass(eq=False)
+class LoopInfo:
+    """A custom training step: gradients applied by an optimizer."""
+
+    optimizer: OptimizerObj | None
+    models: list
+    clipped: bool
+    node: cst.CSTNode
+    owner: ClassV | None
+    top: cst.CSTNode | None = None
+
+
+@dataclass(eq=False)
+class ImportInfo:
+    """A module-level import statement and what it binds."""
+
+    stmt: cst.SimpleStatementLine
+    bindings: dict  # local name -> raw qualified name
+    is_from: bool
+    module: str
+
+
+@dataclass(eq=False)
+class SourceAnalysis:
+    """Everything the source view learned about one file."""
+
+    layers: list = field(default_factory=list)
+    models: list = field(default_factory=list)
+    optimizers: list = field(default_factory=list)
+    schedules: list = field(default_factory=list)
+    callbacks: list = field(default_factory=list)
+    compiles: list = field(default_factory=list)
+    fits: list = field(default_factory=list)
+    loops: list = field(default_factory=list)
+    lr_assignments: list = field(default_factory=list)  # (node, owner class or None)
+    classes: list = field(default_factory=list)
+    functions: list = field(default_factory=list)
+    imports: list = field(default_factory=list)
+    calls: list = field(default_factory=list)  # (Call node, canonical callee) for every imported callee
+    module_scope: Scope | None = None
+    roots: dict = field(default_factory=dict)  # Keras root -> how often the file reaches Keras through it
+
+    # ---------------------------------------------------------- queries
+
+    @property
+    def flavor(self) -> str:
+        """The module path through which this file reaches Keras (``keras``, ``tensorflow.keras``...)."""
+        if not self.roots:
+            return "keras"
+        return max(self.roots.items(), key=lambda kv: kv[1])[0]
+
+    def model_layers(self, model, _seen=None) -> tuple[list, bool]:
+        """All layers of ``model`` (nested models expanded) and whether that list may be incomplete."""
+        seen = _seen if _seen is not None else set()
+        if id(model) in seen:
+            return [], False
+        seen.add(id(model))
+        out: list = []
+        open_ = False
+        if isinstance(model, UserObj):
+            model = model.model
+            if model is None:
+                return [], True
+        if not isinstance(model, ModelObj):
+            return [], True
+        if model.kind == "sequential":
+            open_ = model.open
+            for item in model.layers:
+                sub, o = self._expand(item, seen)
+                out += sub
+                open_ = open_ or o
+        elif model.kind == "functional":
+            stack = [p for t in model.outputs for p in t.producers]
+            visited = set()
+            while stack:
+                p = stack.pop()
+                if id(p) in visited:
+                    continue
+                visited.add(id(p))
+                if isinstance(p, (LayerObj, ModelObj)):
+                    sub, o = self._expand(p, seen)
+                    out += sub
+                    open_ = open_ or o
+                    stack.extend(p.producers)
+        elif model.kind == "subclass":
+            cls = model.cls
+            for layer in self.layers:
+                if layer.owner is not None and self._owned_by(layer.owner, cls):
+                    out += self._expand(layer, seen)[0]
+            for m in self.models:
+                if m is not model and m.owner is not None and self._owned_by(m.owner, cls):
+                    sub, o = self._expand(m, seen)
+                    out += sub
+                    open_ = open_ or o
+            if model.instance is not None:
+                for v in model.instance.attrs.values():
+                    if isinstance(v, UserObj) and v.model is not None:
+                        sub, o = self.model_layers(v.model, seen)
+                        out += sub
+                        open_ = open_ or o
+        elif model.kind == "application":
+            out.append(model)
+        else:
+            open_ = True
+        return out, open_
+
+    def _owned_by(self, owner: ClassV, cls: ClassV) -> bool:
+        return owner is cls
+
+    def _expand(self, item, seen) -> tuple[list, bool]:
+        if isinstance(item, LayerObj):
+            out = [item]
+            if isinstance(item.wrapped, (LayerObj, ModelObj, UserObj)):
+                out += self._expand(item.wrapped, seen)[0]
+            return out, False
+        if isinstance(item, ModelObj):
+            if item.kind == "application":
+                return [item], False
+            return self.model_layers(item, seen)
+        if isinstance(item, UserObj) and item.model is not None:
+            return self.model_layers(item.model, seen)
+        return [], True
+
+    def all_models_layers(self) -> list:
+        out = list(self.layers)
+        out += [m for m in self.models if m.kind == "application"]
+        return out
+
+
+def _flatten_sequential(items: list, seen: set | None = None) -> list:
+    seen = seen if seen is not None else set()
+    out: list = []
+    for it in items:
+        if isinstance(it, ModelObj) and it.kind == "sequential" and id(it) not in seen:
+            seen.add(id(it))
+            out += _flatten_sequential(it.layers, seen)
+        elif isinstance(it, TensorV):
+            continue  # keras.Input(...) inside a Sequential list
+        else:
+            out.append(it)
+    return out
+
+
+def _link(producer, consumer) -> None:
+    if isinstance(producer, (LayerObj, ModelObj)):
+        producer.consumers.append(consumer)
+
+
+def tensors_in(v: Value) -> list[TensorV]:
+    if isinstance(v, TensorV):
+        return [v]
+    if isinstance(v, SeqV):
+        return [t for it in v.items for t in tensors_in(it)]
+    if isinstance(v, DictV):
+        return [t for e in v.entries.values() for t in tensors_in(e.value)]
+    return []
+
+
+def join(values: list[Value]) -> Value:
+    """One value for several that a name may hold (branches, several returns)."""
+    if not values:
+        return UNKNOWN
+    first = values[0]
+    if all(v is first for v in values):
+        return first
+    if all(isinstance(v, TensorV) for v in values):
+        prods: list = []
+        for v in values:
+            for p in v.producers:
+                if not any(p is q for q in prods):
+                    prods.append(p)
+        return TensorV(prods)
+    if all(isinstance(v, Const) for v in values):
+        if all(type(v.value) is type(first.value) and v.value == first.value for v in values):
+            return first
+        return UNKNOWN
+    rest = [v for v in values if not (isinstance(v, Const) and v.value is None)]
+    if rest and all(v is rest[0] for v in rest):
+        return rest[0]
+    if any(isinstance(v, (Const, Unknown)) for v in rest):
+        return UNKNOWN
+    return rest[0] if rest else UNKNOWN
+
+
+def const_truth(v: Value) -> bool | None:
+    if isinstance(v, Const):
+        try:
+            return bool(v.value)
+        except Exception:  # pragma: no cover - exotic literal
+            return None
+    return None
+
+
+_BINOPS = {
+    cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
+    cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv, cst.Modulo: operator.mod,
+    cst.Power: operator.pow,
+}
+_CMPOPS = {
+    cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
+    cst.GreaterThan: operator.gt, cst.LessThanEqual: operator.le, cst.GreaterThanEqual: operator.ge,
+    cst.Is: operator.is_, cst.IsNot: operator.is_not,
+    cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b,
+}
+
+
+def _literal_string(node: cst.SimpleString) -> str | None:
+    try:
+        v = node.evaluated_value
+    except Exception:  # pragma: no cover - invalid escape
+        return None
+    return v if isinstance(v, str) else None
+
+
+class Interpreter:
+    def __init__(self, analysis: SourceAnalysis):
+        self.a = analysis
+        self.active: list = []
+        self.returns: list[list[Value]] = []
+        self.class_ctx: list[ClassV | None] = [None]
+        self.defining: list[ClassV | None] = [None]
+        self.contexts: dict = {}
+        self.memo: dict = {}
+        self.instances: dict = {}
+        self.in_progress: set = set()
+        self.top = None
+        self.ev_table = {
+            cst.Name: self.ev_name,
+            cst.Attribute: self.ev_attribute,
+            cst.Call: self.ev_call,
+            cst.Integer: self.ev_number,
+            cst.Float: self.ev_number,
+            cst.Imaginary: self.ev_number,
+            cst.SimpleString: self.ev_string,
+            cst.ConcatenatedString: self.ev_concat,
+            cst.List: self.ev_sequence,
+            cst.Tuple: self.ev_sequence,
+            cst.Set: self.ev_sequence,
+            cst.Dict: self.ev_dict,
+            cst.Subscript: self.ev_subscript,
+            cst.BinaryOperation: self.ev_binary,
+            cst.UnaryOperation: self.ev_unary,
+            cst.Comparison: self.ev_comparison,
+            cst.BooleanOperation: self.ev_boolean,
+            cst.IfExp: self.ev_ifexp,
+            cst.ListComp: self.ev_comprehension,
+            cst.SetComp: self.ev_comprehension,
+            cst.GeneratorExp: self.ev_comprehension,
+            cst.NamedExpr: self.ev_named,
+            cst.Await: lambda n, s: self.ev(n.expression, s),
+        }
+        self.exec_table = {
+            cst.SimpleStatementLine: self.exec_simple_line,
+            cst.If: self.exec_if,
+            cst.For: self.exec_for,
+            cst.While: self.exec_while,
+            cst.Try: self.exec_try,
+            cst.With: self.exec_with,
+            cst.FunctionDef: self.exec_def,
+            cst.ClassDef: self.exec_class,
+        }
+        if hasattr(cst, "TryStar"):
+            self.exec_table[cst.TryStar] = self.exec_try
+        if hasattr(cst, "Match"):
+            self.exec_table[cst.Match] = self.exec_match
+        self.small_table = {
+            cst.Assign: self.exec_assign,
+            cst.AnnAssign: self.exec_annassign,
+            cst.AugAssign: self.exec_augassign,
+            cst.Expr: lambda n, s: self.ev(n.value, s),
+            cst.Return: self.exec_return,
+            cst.Import: self.exec_import,
+            cst.ImportFrom: self.exec_importfrom,
+        }
+
+    # ============================================================ driver
+
+    def run(self, module: cst.Module) -> SourceAnalysis:
+        scope = Scope()
+        scope.vars["__name__"] = Const("__main__")
+        self.a.module_scope = scope
+        self.module = module
+        self.exec_block(module.body, scope, top=True)
+        self.drain()
+        self.finish()
+        return self.a
+
+    def drain(self) -> None:
+        """Run the functions and methods that nothing called, on their defaults."""
+        i = 0
+        while i < len(self.a.functions):
+            f = self.a.functions[i]
+            i += 1
+            if f.node in self.contexts:
+                continue
+            if f.cls is not None:
+                self_obj = self.class_instance(f.cls)
+                if f.node in self.contexts:
+                    continue
+                self.call_function(f, None, self_obj)
+            else:
+                self.call_function(f, None)
+
+    def finish(self) -> None:
+        for m in self.a.models:
+            if m.kind == "sequential":
+                flat = _flatten_sequential(m.layers)
+                for x, y in zip(flat, flat[1:]):
+                    if isinstance(x, (LayerObj, ModelObj)):
+                        if isinstance(y, (LayerObj, ModelObj)):
+                            x.consumers.append(y)
+                            y.producers.append(x)
+                        else:
+                            x.consumers.append(OpUse())
+                if flat and isinstance(flat[-1], (LayerObj, ModelObj)) and not m.open:
+                    flat[-1].is_output = True
+
+    # ======================================================= statements
+
+    def exec_block(self, stmts, scope: Scope, top: bool = False) -> None:
+        table = self.exec_table
+        for stmt in stmts:
+            fn = table.get(type(stmt))
+            if top:
+                self.top = stmt
+            if fn is not None:
+                if top and type(stmt) is cst.SimpleStatementLine:
+                    self.note_import(stmt)
+                fn(stmt, scope)
+
+    def exec_body(self, body, scope: Scope) -> None:
+        # IndentedBlock or SimpleStatementSuite
+        inner = body.body
+        if isinstance(body, cst.SimpleStatementSuite):
+            for small in inner:
+                fn = self.small_table.get(type(small))
+                if fn is not None:
+                    fn(small, scope)
+        else:
+            self.exec_block(inner, scope)
+
+    def exec_simple_line(self, line: cst.SimpleStatementLine, scope: Scope) -> None:
+        table = self.small_table
+        for small in line.body:
+            fn = table.get(type(small))
+            if fn is not None:
+                fn(small, scope)
+
+    def note_import(self, line: cst.SimpleStatementLine) -> None:
+        for small in line.body:
+            if isinstance(small, cst.Import):
+                b = {}
+                for alias in small.names:
+                    full = _dotted(alias.name)
+                    if full is None:
+                        continue
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        b[alias.asname.name.value] = full
+                    else:
+                        b[full.split(".")[0]] = full.split(".")[0]
+                self.a.imports.append(ImportInfo(line, b, False, ""))
+            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                mod = _dotted(small.module) or ""
+                b = {}
+                if not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        n = _dotted(alias.name)
+                        if n is None:
+                            continue
+                        local = alias.asname.name.value if alias.asname is not None and isinstance(
+                            alias.asname.name, cst.Name) else n
+                        b[local] = f"{mod}.{n}"
+                self.a.imports.append(ImportInfo(line, b, True, mod))
+
+    def exec_assign(self, node: cst.Assign, scope: Scope) -> None:
+        v = self.ev(node.value, scope)
+        for t in node.targets:
+            self.bind(t.target, v, scope, node.value)
+
+    def exec_annassign(self, node: cst.AnnAssign, scope: Scope) -> None:
+        if node.value is not None:
+            self.bind(node.target, self.ev(node.value, scope), scope, node.value)
+
+    def exec_augassign(self, node: cst.AugAssign, scope: Scope) -> None:
+        left = self.ev(node.target, scope)
+        right = self.ev(node.value, scope)
+        opname = type(node.operator).__name__.replace("Assign", "")
+        op = getattr(cst, opname, None)
+        v = self.binary(left, right, op)
+        self.bind(node.target, v, scope, node.value)
+
+    def exec_return(self, node: cst.Return, scope: Scope) -> None:
+        v = self.ev(node.value, scope) if node.value is not None else Const(None)
+        if self.returns:
+            self.returns[-1].append(v)
+
+    def bind(self, target, v: Value, scope: Scope, value_node=None) -> None:
+        t = type(target)
+        if t is cst.Name:
+            scope.vars[target.value] = v
+        elif t is cst.Tuple or t is cst.List:
+            elts = target.elements
+            if isinstance(v, SeqV) and not v.open and len(v.items) == len(elts) and not any(
+                    isinstance(e, cst.StarredElement) for e in elts):
+                for e, item in zip(elts, v.items):
+                    self.bind(e.value, item, scope)
+            else:
+                for e in elts:
+                    inner = e.value
+                    self.bind(inner, GradientsV(v.model, v.clipped) if isinstance(v, GradientsV) else UNKNOWN,
+                              scope)
+        elif t is cst.Attribute:
+            obj = self.ev(target.value, scope)
+            attr = target.attr.value
+            if attr in LR_ATTRS:
+                self.a.lr_assignments.append((target, self.class_ctx[-1]))
+            if isinstance(obj, UserObj):
+                obj.attrs[attr] = v
+            elif isinstance(obj, ClassV):
+                obj.attrs[attr] = v
+            elif isinstance(obj, (LayerObj, ModelObj)):
+                if attr == "trainable" and isinstance(v, Const) and v.value is False:
+                    obj.frozen = True
+                obj.attrs[attr] = v
+            elif isinstance(obj, Obj):
+                obj.attrs[attr] = v
+        elif t is cst.Subscript:
+            obj = self.ev(target.value, scope)
+            if isinstance(obj, DictV) and len(target.slice) == 1:
+                idx = target.slice[0].slice
+                if isinstance(idx, cst.Index):
+                    k = self.ev(idx.value, scope)
+                    if isinstance(k, Const):
+                        obj.entries[k.value] = Entry(v, value_node, None, self.top)
+                    else:
+                        obj.open = True
+        elif t is cst.StarredElement:
+            self.bind(target.value, UNKNOWN, scope)
+
+    def exec_if(self, node: cst.If, scope: Scope) -> None:
+        truth = const_truth(self.ev(node.test, scope))
+        orelse = node.orelse
+        if truth is True:
+            self.exec_body(node.body, scope)
+            return
+        if truth is False:
+            self._exec_else(orelse, scope)
+            return
+        before = dict(scope.vars)
+        self.exec_body(node.body, scope)
+        after_body = scope.vars
+        scope.vars = dict(before)
+        self._exec_else(orelse, scope)
+        scope.vars = self.join_envs([after_body, scope.vars])
+
+    def _exec_else(self, orelse, scope: Scope) -> None:
+        if orelse is None:
+            return
+        if isinstance(orelse, cst.If):
+            self.exec_if(orelse, scope)
+        else:
+            self.exec_body(orelse.body, scope)
+
+    def join_envs(self, envs: list[dict]) -> dict:
+        out: dict = {}
+        keys: list = []
+        for e in envs:
+            for k in e:
+                if k not in out:
+                    out[k] = None
+                    keys.append(k)
+        for k in keys:
+            vals = [e.get(k, UNKNOWN) for e in envs]
+            out[k] = join(vals)
+        return out
+
+    def exec_for(self, node: cst.For, scope: Scope) -> None:
+        it = self.ev(node.iter, scope)
+        self.bind(node.target, self.element_of(it), scope)
+        self.exec_body(node.body, scope)
+        if node.orelse is not None:
+            self.exec_body(node.orelse.body, scope)
+
+    def exec_while(self, node: cst.While, scope: Scope) -> None:
+        self.ev(node.test, scope)
+        self.exec_body(node.body, scope)
+        if node.orelse is not None:
+            self.exec_body(node.orelse.body, scope)
+
+    def exec_try(self, node, scope: Scope) -> None:
+        self.exec_body(node.body, scope)
+        for h in node.handlers:
+            if h.name is not None:
+                self.bind(h.name.name, UNKNOWN, scope)
+            self.exec_body(h.body, scope)
+        if node.orelse is not None:
+            self.exec_body(node.orelse.body, scope)
+        if node.finalbody is not None:
+            self.exec_body(node.finalbody.body, scope)
+
+    def exec_with(self, node: cst.With, scope: Scope) -> None:
+        for item in node.items:
+            v = self.ev(item.item, scope)
+            if item.asname is not None:
+                self.bind(item.asname.name, v if isinstance(v, TapeV) else UNKNOWN, scope)
+        self.exec_body(node.body, scope)
+
+    def exec_match(self, node, scope: Scope) -> None:
+        self.ev(node.subject, scope)
+        before = dict(scope.vars)
+        envs = [before]
+        for case in node.cases:
+            scope.vars = dict(before)
+            self.exec_body(case.body, scope)
+            envs.append(scope.vars)
+        scope.vars = self.join_envs(envs)
+
+    def exec_def(self, node: cst.FunctionDef, scope: Scope) -> None:
+        for d in node.decorators:
+            self.ev(d.decorator, scope)
+        defaults: dict = {}
+        p = node.params
+        for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+            if param.default is not None:
+                defaults[param.name.value] = (self.ev(param.default, scope), param.default)
+        cls = self.defining[-1] if scope.is_class else None
+        f = FuncV(node, scope.function_scope(), defaults, cls, self.top)
+        scope.vars[node.name.value] = f
+        if cls is not None:
+            cls.methods[node.name.value] = f
+        self.a.functions.append(f)
+
+    def exec_class(self, node: cst.ClassDef, scope: Scope) -> None:
+        for d in node.decorators:
+            self.ev(d.decorator, scope)
+        bases = [self.ev(b.value, scope) for b in node.bases]
+        body_scope = Scope(scope, is_class=True)
+        cls = ClassV(node, scope.function_scope(), bases)
+        self.a.classes.append(cls)
+        self.defining.append(cls)
+        try:
+            self.exec_body(node.body, body_scope)
+        finally:
+            self.defining.pop()
+        for k, v in body_scope.vars.items():
+            if not isinstance(v, FuncV):
+                cls.attrs[k] = v
+        scope.vars[node.name.value] = cls
+
+    def exec_import(self, node: cst.Import, scope: Scope) -> None:
+        for alias in node.names:
+            full = _dotted(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                scope.vars[alias.asname.name.value] = self.ref(full)
+            else:
+                top = full.split(".")[0]
+                scope.vars[top] = self.ref(top)
+                self.note_root(full)
+
+    def exec_importfrom(self, node: cst.ImportFrom, scope: Scope) -> None:
+        if node.relative or node.module is None:
+            if not isinstance(node.names, cst.ImportStar):
+                for alias in node.names:
+                    local = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(local, cst.Name):
+                        scope.vars[local.value] = UNKNOWN
+            return
+        mod = _dotted(node.module)
+        if mod is None:
+            return
+        if isinstance(node.names, cst.ImportStar):
+            scope.stars.append(mod)
+            self.note_root(mod)
+            return
+        for alias in node.names:
+            name = _dotted(alias.name)
+            if name is None:
+                continue
+            local = alias.asname.name.value if alias.asname is not None and isinstance(
+                alias.asname.name, cst.Name) else name
+            scope.vars[local] = self.ref(f"{mod}.{name}")
+
+    def ref(self, raw: str) -> Ref:
+        self.note_root(raw)
+        return Ref(raw, canonical(raw))
+
+    def note_root(self, raw: str) -> None:
+        if is_keras(raw):
+            root = keras_root(raw)
+            self.a.roots[root] = self.a.roots.get(root, 0) + 1
+
+    # ====================================================== expressions
+
+    def ev(self, node, scope: Scope) -> Value:
+        fn = self.ev_table.get(type(node))
+        if fn is None:
+            return UNKNOWN
+        return fn(node, scope)
+
+    def ev_name(self, node: cst.Name, scope: Scope) -> Value:
+        name = node.value
+        v = scope.lookup(name)
+        if v is not _MISSING:
+            return v
+        if name == "True":
+            return Const(True, node, self.top)
+        if name == "False":
+            return Const(False, node, self.top)
+        if name == "None":
+            return Const(None, node, self.top)
+        stars = scope.star_modules()
+        if stars:
+            return self.star_ref(stars, name)
+        if name in BUILTINS:
+            return Ref(f"builtins.{name}", f"builtins.{name}")
+        return UNKNOWN
+
+    def star_ref(self, stars: list[str], name: str) -> Value:
+        keras_stars = [m for m in stars if is_keras(m)]
+        if not keras_stars:
+            return UNKNOWN
+        for m in reversed(keras_stars):
+            q = canonical(f"{m}.{name}")
+            if _known_member(q):
+                return Ref(f"{m}.{name}", q)
+        m = keras_stars[-1]
+        if name[:1].isupper():
+            return Ref(f"{m}.{name}", canonical(f"{m}.{name}"))
+        return UNKNOWN
+
+    def ev_number(self, node, scope: Scope) -> Value:
+        try:
+            return Const(node.evaluated_value, node, self.top)
+        except Exception:  # pragma: no cover
+            return UNKNOWN
+
+    def ev_string(self, node: cst.SimpleString, scope: Scope) -> Value:
+        s = _literal_string(node)
+        return Const(s, node, self.top) if s is not None else UNKNOWN
+
+    def ev_concat(self, node: cst.ConcatenatedString, scope: Scope) -> Value:
+        left = self.ev(node.left, scope)
+        right = self.ev(node.right, scope)
+        if isinstance(left, Const) and isinstance(right, Const):
+            return Const(left.value + right.value, node, self.top)
+        return UNKNOWN
+
+    def ev_sequence(self, node, scope: Scope) -> Value:
+        items: list = []
+        open_ = False
+        for e in node.elements:
+            if isinstance(e, cst.StarredElement):
+                v = self.ev(e.value, scope)
+                if isinstance(v, SeqV):
+                    items.extend(v.items)
+                    open_ = open_ or v.open
+                else:
+                    open_ = True
+            else:
+                items.append(self.ev(e.value, scope))
+        return SeqV(items, node, open_)
+
+    def ev_dict(self, node: cst.Dict, scope: Scope) -> Value:
+        d = DictV({}, node)
+        for e in node.elements:
+            if isinstance(e, cst.StarredDictElement):
+                v = self.ev(e.value, scope)
+                if isinstance(v, DictV):
+                    d.entries.update(v.entries)
+                    d.open = d.open or v.open
+                else:
+                    d.open = True
+                continue
+            k = self.ev(e.key, scope)
+            v = self.ev(e.value, scope)
+            if isinstance(k, Const):
+                d.entries[k.value] = Entry(v, e.value, node, self.top)
+            else:
+                d.open = True
+        return d
+
+    def ev_subscript(self, node: cst.Subscript, scope: Scope) -> Value:
+        base = self.ev(node.value, scope)
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            if isinstance(base, TensorV):
+                return self.tensor_op([base])
+            return UNKNOWN
+        k = self.ev(node.slice[0].slice.value, scope)
+        if isinstance(base, DictV) and isinstance(k, Const):
+            e = base.entries.get(k.value)
+            return e.value if e is not None else UNKNOWN
+        if isinstance(base, SeqV) and isinstance(k, Const) and isinstance(k.value, int) and not base.open:
+            try:
+                return base.items[k.value]
+            except IndexError:
+                return UNKNOWN
+        if isinstance(base, TensorV):
+            return self.tensor_op([base])
+        if isinstance(base, GradientsV):
+            return base
+        return UNKNOWN
+
+    def binary(self, left: Value, right: Value, op) -> Value:
+        if isinstance(left, Const) and isinstance(right, Const):
+            fn = _BINOPS.get(op)
+            if fn is None:
+                return UNKNOWN
+            try:
+                if op is cst.Power and isinstance(right.value, (int, float)) and abs(right.value) > 64:
+                    return UNKNOWN
+                if isinstance(left.value, str) or isinstance(right.value, str):
+                    if op is not cst.Add:
+                        return UNKNOWN
+                return Const(fn(left.value, right.value))
+            except Exception:
+                return UNKNOWN
+        if isinstance(left, VarsV) or isinstance(right, VarsV):
+            models = []
+            for side in (left, right):
+                if isinstance(side, VarsV):
+                    models += side.model if isinstance(side.model, list) else [side.model]
+            return VarsV(models)
+        ts = tensors_in(left) + tensors_in(right)
+        if ts:
+            return self.tensor_op(ts)
+        if isinstance(left, SeqV) and isinstance(right, SeqV) and op is cst.Add:
+            return SeqV(left.items + right.items, None, left.open or right.open)
+        return UNKNOWN
+
+    def ev_binary(self, node: cst.BinaryOperation, scope: Scope) -> Value:
+        return self.binary(self.ev(node.left, scope), self.ev(node.right, scope), type(node.operator))
+
+    def ev_unary(self, node: cst.UnaryOperation, scope: Scope) -> Value:
+        v = self.ev(node.expression, scope)
+        if isinstance(v, Const):
+            try:
+                if isinstance(node.operator, cst.Minus):
+                    return Const(-v.value, node, self.top)
+                if isinstance(node.operator, cst.Plus):
+                    return Const(+v.value, node, self.top)
+                if isinstance(node.operator, cst.Not):
+                    return Const(not v.value, node, self.top)
+            except Exception:
+                return UNKNOWN
+        if isinstance(v, TensorV):
+            return self.tensor_op([v])
+        return UNKNOWN
+
+    def ev_comparison(self, node: cst.Comparison, scope: Scope) -> Value:
+        left = self.ev(node.left, scope)
+        result = True
+        for c in node.comparisons:
+            right = self.ev(c.comparator, scope)
+            fn = _CMPOPS.get(type(c.operator))
+            if not (isinstance(left, Const) and isinstance(right, Const)) or fn is None:
+                return UNKNOWN
+            try:
+                result = result and bool(fn(left.value, right.value))
+            except Exception:
+                return UNKNOWN
+            left = right
+        return Const(result)
+
+    def ev_boolean(self, node: cst.BooleanOperation, scope: Scope) -> Value:
+        left = self.ev(node.left, scope)
+        right = self.ev(node.right, scope)
+        lt, rt = const_truth(left), const_truth(right)
+        if isinstance(node.operator, cst.And):
+            if lt is False:
+                return left
+            if lt is True:
+                return right
+        else:
+            if lt is True:
+                return left
+            if lt is False:
+                return right
+        return UNKNOWN
+
+    def ev_ifexp(self, node: cst.IfExp, scope: Scope) -> Value:
+        t = const_truth(self.ev(node.test, scope))
+        body = self.ev(node.body, scope)
+        orelse = self.ev(node.orelse, scope)
+        if t is True:
+            return body
+        if t is False:
+            return orelse
+        return join([body, orelse])
+
+    def ev_named(self, node: cst.NamedExpr, scope: Scope) -> Value:
+        v = self.ev(node.value, scope)
+        self.bind(node.target, v, scope)
+        return v
+
+    def ev_comprehension(self, node, scope: Scope) -> Value:
+        inner = Scope(scope)
+        f = node.for_in
+        while f is not None:
+            it = self.ev(f.iter, inner)
+            self.bind(f.target, self.element_of(it), inner)
+            for cond in f.ifs:
+                self.ev(cond.test, inner)
+            f = f.inner_for_in
+        elt = self.ev(node.elt, inner)
+        return SeqV([elt], node, True)
+
+    def element_of(self, it: Value) -> Value:
+        if isinstance(it, SeqV):
+            if it.items and all(isinstance(x, SeqV) and not x.open for x in it.items):
+                # zip(...) or a list of tuples: one element per position
+                n = len(it.items[0].items)
+                if all(len(x.items) == n for x in it.items):
+                    return SeqV([join([x.items[i] for x in it.items]) for i in range(n)])
+            if getattr(it, "zipped", False):
+                return SeqV([self.element_of(x) for x in it.items])
+            return join(list(it.items)) if it.items else UNKNOWN
+        if isinstance(it, GradientsV):
+            return it
+        return UNKNOWN
+
+    def tensor_op(self, tensors: list[TensorV], activation: str | None = None, node=None) -> TensorV:
+        use = OpUse(activation, node)
+        for t in tensors:
+            for p in t.producers:
+                _link(p, use)
+        return TensorV([use])
+
+    def escape(self, site: CallSite) -> None:
+        ts: list = []
+        for a in site.positional:
+            ts += tensors_in(a.value)
+        for a in site.keywords.values():
+            ts += tensors_in(a.value)
+        if ts:
+            self.tensor_op(ts)
+
+    # ------------------------------------------------------- attributes
+
+    def ev_attribute(self, node: cst.Attribute, scope: Scope) -> Value:
+        base = self.ev(node.value, scope)
+        attr = node.attr.value
+        if isinstance(base, Ref):
+            raw = f"{base.raw}.{attr}"
+            self.note_root(raw)
+            return Ref(raw, canonical(raw))
+        if isinstance(base, UserObj):
+            if attr in base.attrs:
+                return base.attrs[attr]
+            if attr in base.cls.attrs:
+                return base.cls.attrs[attr]
+            if base.model is not None:
+                if attr in VARIABLE_ATTRS:
+                    return VarsV(base.model)
+                if attr == "optimizer" and base.model.optimizers:
+                    return base.model.optimizers[-1]
+            return BoundMethod(base, attr, node.value)
+        if isinstance(base, ModelObj):
+            if attr == "optimizer":
+                return base.optimizers[-1] if base.optimizers else BoundMethod(base, attr, node.value)
+            if attr in VARIABLE_ATTRS:
+                return VarsV(base)
+            if attr in ("output", "outputs"):
+                return TensorV([base])
+            if attr in base.attrs:
+                return base.attrs[attr]
+            return BoundMethod(base, attr, node.value)
+        if isinstance(base, LayerObj):
+            if attr in VARIABLE_ATTRS:
+                return VarsV(base)
+            if attr == "output":
+                return TensorV([base])
+            if attr in base.attrs:
+                return base.attrs[attr]
+            return BoundMethod(base, attr, node.value)
+        if isinstance(base, Obj) and attr in base.attrs:
+            return base.attrs[attr]
+        if isinstance(base, ClassV):
+            if attr in base.attrs:
+                return base.attrs[attr]
+            m = base.find_method(attr)
+            return m if m is not None else UNKNOWN
+        if isinstance(base, DictV) or isinstance(base, SeqV) or isinstance(base, TensorV) or isinstance(
+                base, (Obj, DatasetV, TapeV, OptimizerObj, Unknown, GradientsV)):
+            return BoundMethod(base, attr, node.value)
+        return UNKNOWN
+
+    # ------------------------------------------------------------ calls
+
+    def callsite(self, node: cst.Call, scope: Scope) -> CallSite:
+        top = self.top
+        site = CallSite(node, top)
+        for a in node.args:
+            if a.star == "*":
+                v = self.ev(a.value, scope)
+                if isinstance(v, SeqV) and not v.open:
+                    for item in v.items:
+                        site.positional.append(Arg(item, None, "positional"))
+                else:
+                    site.open_args = True
+            elif a.star == "**":
+                v = self.ev(a.value, scope)
+                if isinstance(v, DictV):
+                    for k, e in v.entries.items():
+                        if isinstance(k, str):
+                            site.keywords[k] = Arg(e.value, e.node, "dict", k, e.top)
+                    site.open_kwargs = site.open_kwargs or v.open
+                else:
+                    site.open_kwargs = True
+            elif a.keyword is not None:
+                name = a.keyword.value
+                site.keywords[name] = Arg(self.ev(a.value, scope), a.value, "keyword", name, top)
+            else:
+                site.positional.append(Arg(self.ev(a.value, scope), a.value, "positional", None, top))
+        return site
+
+    def ev_call(self, node: cst.Call, scope: Scope) -> Value:
+        fv = self.ev(node.func, scope)
+        site = self.callsite(node, scope)
+        t = type(fv)
+        if t is Ref:
+            self.a.calls.append((node, fv.qual))
+            return self.call_ref(fv, site, scope)
+        if t is BoundMethod:
+            return self.call_method(fv, site, scope)
+        if t is FuncV:
+            return self.call_function(fv, site)
+        if t is ClassV:
+            return self.instantiate(fv, site)
+        if t is LayerObj or t is ModelObj:
+            return self.call_layer(fv, site)
+        if t is UserObj:
+            return self.call_user_layer(fv, site)
+        self.escape(site)
+        return UNKNOWN
+
+    def call_function(self, f: FuncV, site: CallSite | None, self_obj: Value | None = None) -> Value:
+        node = f.node
+        if node in self.in_progress or len(self.active) >= MAX_DEPTH:
+            return UNKNOWN
+        key = None
+        if site is not None:
+            key = (node, id(self_obj), tuple(id(a.value) for a in site.positional),
+                   tuple((k, id(a.value)) for k, a in site.keywords.items()))
+            if key in self.memo:
+                return self.memo[key]
+        n = self.contexts.get(node, 0)
+        if n >= MAX_CONTEXTS:
+            return UNKNOWN
+        self.contexts[node] = n + 1
+        scope = Scope(f.scope)
+        self.bind_params(f, site, self_obj, scope)
+        self.in_progress.add(node)
+        saved_top = self.top
+        self.top = f.top
+        self.active.append(f)
+        self.returns.append([])
+        self.class_ctx.append(f.cls)
+        try:
+            self.exec_body(node.body, scope)
+        finally:
+            self.class_ctx.pop()
+            rets = self.returns.pop()
+            self.active.pop()
+            self.top = saved_top
+            self.in_progress.discard(node)
+        result = join(rets) if rets else Const(None)
+        if f.cls is not None and node.name.value == "call" and f.cls.derives("keras.Model"):
+            for t in tensors_in(result):
+                for p in t.producers:
+                    if isinstance(p, (LayerObj, ModelObj)):
+                        p.is_output = True
+        if key is not None:
+            self.memo[key] = result
+        return result
+
+    def bind_params(self, f: FuncV, site: CallSite | None, self_obj, scope: Scope) -> None:
+        p = f.node.params
+        positional = [*p.posonly_params, *p.params]
+        args = list(site.positional) if site is not None else []
+        kws = dict(site.keywords) if site is not None else {}
+        open_ = site is None or site.open_args or site.open_kwargs
+        i = 0
+        for idx, param in enumerate(positional):
+            name = param.name.value
+            if idx == 0 and self_obj is not None:
+                scope.vars[name] = self_obj
+                continue
+            if i < len(args):
+                scope.vars[name] = args[i].value
+                i += 1
+            elif name in kws:
+                scope.vars[name] = kws.pop(name).value
+            elif name in f.defaults and not (open_ and site is not None):
+                scope.vars[name] = f.defaults[name][0]
+            else:
+                scope.vars[name] = UNKNOWN
+        for param in p.kwonly_params:
+            name = param.name.value
+            if name in kws:
+                scope.vars[name] = kws.pop(name).value
+            elif name in f.defaults and not (open_ and site is not None):
+                scope.vars[name] = f.defaults[name][0]
+            else:
+                scope.vars[name] = UNKNOWN
+        if isinstance(p.star_arg, cst.Param):
+            rest = args[i:]
+            scope.vars[p.star_arg.name.value] = SeqV([a.value for a in rest], None, site is None or site.open_args)
+        if p.star_kwarg is not None:
+            d = DictV({k: Entry(a.value, a.node, None, a.top) for k, a in kws.items()}, None,
+                      site is None or site.open_kwargs)
+            scope.vars[p.star_kwarg.name.value] = d
+
+    def class_instance(self, cls: ClassV) -> UserObj:
+        obj = self.instances.get(cls)
+        if obj is None:
+            obj = self.instantiate(cls, None)
+            if not isinstance(obj, UserObj):
+                obj = UserObj(cls)
+            self.instances[cls] = obj
+        return obj
+
+    def instantiate(self, cls: ClassV, site: CallSite | None) -> Value:
+        obj = UserObj(cls, site=site)
+        if cls.derives("keras.Model", "keras.Sequential", "keras.layers.Layer"):
+            m = ModelObj("keras.Model", site, kind="subclass", cls=cls, instance=obj,
+                         owner=self.class_ctx[-1])
+            obj.model = m
+            self.a.models.append(m)
+        init = cls.find_method("__init__")
+        if init is not None:
+            self.call_function(init, site, obj)
+        if site is not None and cls.derives("keras.utils.Sequence", "keras.utils.PyDataset"):
+            return DatasetV(self.init_arg(cls, site, "batch_size"), None, f"{cls.node.name.value}()")
+        return obj
+
+    def init_arg(self, cls: ClassV, site: CallSite, name: str) -> Arg | None:
+        init = cls.find_method("__init__")
+        pos = None
+        default = None
+        if init is not None:
+            params = [*init.node.params.posonly_params, *init.node.params.params]
+            for i, prm in enumerate(params):
+                if prm.name.value == name:
+                    pos = i - 1
+            if name in init.defaults:
+                v, n = init.defaults[name]
+                default = Arg(v, n, "default", name, init.top)
+        a = site.arg(name, pos)
+        if isinstance(a, Arg):
+            return a
+        if a is ABSENT:
+            return default
+        return None
+
+    def call_layer(self, obj, site: CallSite) -> Value:
+        inputs = site.value("inputs", 0)
+        out = TensorV([obj])
+        for t in tensors_in(inputs):
+            for p in t.producers:
+                _link(p, obj)
+                obj.producers.append(p)
+        training = site.arg("training")
+        if isinstance(training, Arg) and isinstance(training.value, Const) and training.value.value is False:
+            if isinstance(obj, ModelObj):
+                obj.inference_call = True
+        return out
+
+    def call_user_layer(self, obj: UserObj, site: CallSite) -> Value:
+        m = obj.cls.find_method("call") or obj.cls.find_method("__call__")
+        if m is None:
+            self.escape(site)
+            return UNKNOWN
+        res = self.call_function(m, site, obj)
+        if not tensors_in(res):
+            ts = tensors_in(site.value("inputs", 0))
+            return self.tensor_op(ts) if ts else TensorV([OpUse()])
+        return res
+
+    # ------------------------------------------------ calls of the Keras API
+
+    def call_ref(self, fv: Ref, site: CallSite, scope: Scope) -> Value:
+        q = fv.qual
+        if q.startswith("builtins."):
+            return self.call_builtin(q[9:], site)
+        if q.startswith("keras."):
+            return self.call_keras(q, site)
+        if q.startswith("tensorflow."):
+            return self.call_tf(q, site)
+        self.escape(site)
+        return Obj(q, site)
+
+    def call_builtin(self, name: str, site: CallSite) -> Value:
+        if name == "dict":
+            d = DictV({}, site.node, site.open_kwargs or site.open_args)
+            if site.positional:
+                first = site.positional[0].value
+                if isinstance(first, DictV):
+                    d.entries.update(first.entries)
+                    d.open = d.open or first.open
+                else:
+                    d.open = True
+            for k, a in site.keywords.items():
+                d.entries[k] = Entry(a.value, a.node, site.node, a.top)
+            return d
+        if name in ("list", "tuple"):
+            if site.positional:
+                v = site.positional[0].value
+                if isinstance(v, SeqV):
+                    return SeqV(list(v.items), v.node, v.open)
+                if isinstance(v, GradientsV):
+                    return v
+            return SeqV([], site.node, bool(site.positional))
+        if name == "zip":
+            s = SeqV([a.value for a in site.positional], site.node, True)
+            s.zipped = True  # type: ignore[attr-defined]
+            return s
+        if name in ("int", "float") and site.positional:
+            v = site.positional[0].value
+            if isinstance(v, Const):
+                try:
+                    return Const(int(v.value) if name == "int" else float(v.value))
+                except Exception:
+                    return UNKNOWN
+        if name == "super":
+            return UNKNOWN
+        return UNKNOWN
+
+    def call_keras(self, q: str, site: CallSite) -> Value:
+        a = self.a
+        owner = self.class_ctx[-1]
+        short = q.rsplit(".", 1)[1]
+        if q == "keras.Sequential":
+            layers = site.value("layers", 0)
+            m = ModelObj(q, site, kind="sequential", owner=owner)
+            if isinstance(layers, SeqV):
+                m.layers = list(layers.items)
+                m.open = layers.open
+            elif site.arg("layers", 0) is not ABSENT:
+                m.open = True
+            a.models.append(m)
+            return m
+        if q == "keras.Model":
+            outputs = site.arg("outputs", 1)
+            if isinstance(outputs, Arg):
+                ts = tensors_in(outputs.value)
+                m = ModelObj(q, site, kind="functional", outputs=ts, owner=owner, open=not ts)
+                for t in ts:
+                    for p in t.producers:
+                        if isinstance(p, (LayerObj, ModelObj)):
+                            p.is_output = True
+                a.models.append(m)
+                return m
+            m = ModelObj(q, site, kind="opaque", owner=owner, open=True)
+            a.models.append(m)
+            return m
+        if q == "keras.Input":
+            return TensorV([])
+        if q.startswith("keras.layers.") and short[:1].isupper():
+            layer = LayerObj(q, site, owner=owner)
+            if q in K.WRAPPER_LAYERS:
+                layer.wrapped = site.value("layer", 0)
+            elif q == "keras.layers.RNN":
+                layer.wrapped = site.value("cell", 0)
+            a.layers.append(layer)
+            return layer
+        if q.startswith("keras.applications.") and short[:1].isupper():
+            m = ModelObj(q, site, kind="application", owner=owner)
+            a.models.append(m)
+            return m
+        if q in ("keras.models.load_model", "keras.models.clone_model", "keras.models.model_from_json",
+                 "keras.models.model_from_config", "keras.models.model_from_yaml"):
+            m = ModelObj(q, site, kind="opaque", owner=owner, open=True)
+            a.models.append(m)
+            return m
+        if q.startswith(K.LR_SCHEDULE_PREFIX) and short[:1].isupper():
+            o = Obj(q, site)
+            a.schedules.append(o)
+            return o
+        if q.startswith("keras.optimizers.") and short[:1].isupper():
+            o = OptimizerObj(q, site)
+            a.optimizers.append(o)
+            return o
+        if q.startswith("keras.callbacks.") and short[:1].isupper():
+            o = Obj(q, site)
+            a.callbacks.append(o)
+            return o
+        if q in K.DATASET_FACTORIES:
+            b = site.arg("batch_size")
+            return DatasetV(b if isinstance(b, Arg) else None,
+                            K.DATASET_FACTORIES[q][1] if b is ABSENT else None, f"{short}()")
+        if q == "keras.backend.set_value" and site.node.args:
+            first = site.node.args[0].value
+            if isinstance(first, cst.Attribute) and first.attr.value in LR_ATTRS:
+                a.lr_assignments.append((site.node, self.class_ctx[-1]))
+        act = K.activation_from_function(q)
+        ts = [t for arg in site.positional[:1] for t in tensors_in(arg.value)]
+        if ts:
+            return self.tensor_op(ts, act, site.node)
+        self.escape(site)
+        return Obj(q, site)
+
+    def call_tf(self, q: str, site: CallSite) -> Value:
+        if q == "tensorflow.GradientTape":
+            return TapeV()
+        if q in K.GRADIENT_CLIP_FUNCTIONS:
+            g = self.find_gradients([a.value for a in site.positional] + [a.value for a in site.keywords.values()])
+            if g is not None:
+                clipped = GradientsV(g.model, True)
+                if q.endswith("clip_by_global_norm"):
+                    return SeqV([clipped, UNKNOWN])
+                return clipped
+            return UNKNOWN
+        if q.startswith("tensorflow.data."):
+            return DatasetV(None, None, "the tf.data pipeline")
+        act = K.activation_from_function(q)
+        ts = [t for arg in site.positional[:1] for t in tensors_in(arg.value)]
+        if ts:
+            return self.tensor_op(ts, act, site.node)
+        self.escape(site)
+        return Obj(q, site)
+
+    def find_gradients(self, values: list[Value], depth: int = 0) -> GradientsV | None:
+        for v in values:
+            if isinstance(v, GradientsV):
+                return v
+            if isinstance(v, SeqV) and depth < 3:
+                g = self.find_gradients(list(v.items), depth + 1)
+                if g is not None:
+                    return g
+        return None
+
+    def find_vars(self, values: list[Value], depth: int = 0) -> list:
+        out: list = []
+        for v in values:
+            if isinstance(v, VarsV):
+                out += v.model if isinstance(v.model, list) else [v.model]
+            elif isinstance(v, SeqV) and depth < 3:
+                out += self.find_vars(list(v.items), depth + 1)
+        return out
+
+    # ---------------------------------------------------------- methods
+
+    def call_method(self, bm: BoundMethod, site: CallSite, scope: Scope) -> Value:
+        obj, name = bm.obj, bm.name
+        if isinstance(obj, UserObj):
+            m = obj.cls.find_method(name)
+            if m is not None:
+                return self.call_function(m, site, obj)
+            if obj.model is not None:
+                return self.call_method(BoundMethod(obj.model, name, bm.node), site, scope)
+            self.escape(site)
+            return UNKNOWN
+        if isinstance(obj, ModelObj):
+            return self.model_method(obj, name, site)
+        if isinstance(obj, OptimizerObj):
+            if name in ("apply_gradients", "apply", "minimize"):
+                self.apply_gradients(obj, name, site)
+            return UNKNOWN
+        if isinstance(obj, LayerObj):
+            if name in ("__call__", "call"):
+                return self.call_layer(obj, site)
+            return UNKNOWN
+        if isinstance(obj, TapeV):
+            if name == "gradient":
+                return self.gradient(site)
+            return UNKNOWN
+        if isinstance(obj, DatasetV):
+            return self.dataset_method(obj, name, site)
+        if isinstance(obj, SeqV):
+            if name == "append" and site.positional:
+                obj.items.append(site.positional[0].value)
+            elif name == "extend" and site.positional:
+                v = site.positional[0].value
+                if isinstance(v, SeqV):
+                    obj.items.extend(v.items)
+                    obj.open = obj.open or v.open
+                else:
+                    obj.open = True
+            elif name == "insert" and len(site.positional) == 2:
+                idx = site.positional[0].value
+                if isinstance(idx, Const) and isinstance(idx.value, int):
+                    obj.items.insert(idx.value, site.positional[1].value)
+                else:
+                    obj.open = True
+            return UNKNOWN
+        if isinstance(obj, DictV):
+            if name == "get" and site.positional:
+                k = site.positional[0].value
+                if isinstance(k, Const) and k.value in obj.entries:
+                    return obj.entries[k.value].value
+                if len(site.positional) > 1 and not obj.open:
+                    return site.positional[1].value
+                return UNKNOWN
+            if name == "update":
+                if site.positional and isinstance(site.positional[0].value, DictV):
+                    obj.entries.update(site.positional[0].value.entries)
+                elif site.positional:
+                    obj.open = True
+                for k, a in site.keywords.items():
+                    obj.entries[k] = Entry(a.value, a.node, None, a.top)
+                return UNKNOWN
+            if name == "copy":
+                return DictV(dict(obj.entries), obj.node, obj.open)
+            return UNKNOWN
+        if isinstance(obj, Obj):
+            short = obj.qual.rsplit(".", 1)[-1]
+            if short == "ImageDataGenerator" and name in K.GENERATOR_METHODS:
+                b = site.arg("batch_size", 2 if name == "flow" else None)
+                return DatasetV(b if isinstance(b, Arg) else None,
+                                K.GENERATOR_METHODS[name] if b is ABSENT else None, f"ImageDataGenerator.{name}()")
+            self.escape(site)
+            return UNKNOWN
+        if isinstance(obj, TensorV):
+            return self.tensor_op([obj])
+        if isinstance(obj, GradientsV):
+            return UNKNOWN
+        # the receiver is unknown: recognise the Keras calls by their shape
+        return self.unknown_method(bm, name, site)
+
+    def unknown_method(self, bm: BoundMethod, name: str, site: CallSite) -> Value:
+        if name in ("batch", "padded_batch") and (site.positional or "batch_size" in site.keywords):
+            return DatasetV(site.positional[0] if site.positional else site.keywords["batch_size"], None,
+                            "the dataset")
+        if name == "compile" and ("optimizer" in site.keywords or "loss" in site.keywords):
+            self.compile(None, site)
+            return UNKNOWN
+        if name in ("fit", "fit_generator") and (
+                any(k in site.keywords for k in ("batch_size", "epochs", "callbacks", "validation_data",
+                                                 "validation_split", "steps_per_epoch"))
+                or (site.positional and isinstance(site.positional[0].value, DatasetV))):
+            self.fit(None, site)
+            return UNKNOWN
+        if name in ("apply_gradients", "apply"):
+            self.apply_gradients(None, name, site)
+            return UNKNOWN
+        if name == "gradient" and len(site.positional) >= 2:
+            return self.gradient(site)
+        if name == "assign" and isinstance(bm.node, cst.Attribute) and bm.node.attr.value in LR_ATTRS:
+            self.a.lr_assignments.append((site.node, self.class_ctx[-1]))
+            return UNKNOWN
+        if name == "assign" and isinstance(bm.node, cst.Name) and bm.node.value in LR_ATTRS:
+            self.a.lr_assignments.append((site.node, self.class_ctx[-1]))
+        self.escape(site)
+        return UNKNOWN
+
+    def model_method(self, m: ModelObj, name: str, site: CallSite) -> Value:
+        if name == "add" and site.positional:
+            v = site.positional[0].value
+            m.layers.append(v)
+            if not isinstance(v, (LayerObj, ModelObj, UserObj, TensorV)):
+                m.open = True
+            return UNKNOWN
+        if name == "pop":
+            if m.layers:
+                m.layers.pop()
+            return UNKNOWN
+        if name == "compile":
+            self.compile(m, site)
+            return UNKNOWN
+        if name in ("fit", "fit_generator"):
+            self.fit(m, site)
+            return UNKNOWN
+        if name in ("__call__", "call"):
+            return self.call_layer(m, site)
+        if name in ("get_layer",):
+            return UNKNOWN
+        self.escape(site)
+        return UNKNOWN
+
+    def dataset_method(self, d: DatasetV, name: str, site: CallSite) -> Value:
+        if name in ("batch", "padded_batch", "rebatch"):
+            b = site.arg("batch_size", 0)
+            return DatasetV(b if isinstance(b, Arg) else None, None, d.what)
+        if name in ("unbatch", "bucket_by_sequence_length", "window"):
+            return DatasetV(None, None, d.what)
+        if name in ("as_numpy_iterator", "take", "skip", "shuffle", "map", "prefetch", "cache", "repeat",
+                    "filter", "with_options", "shard", "apply", "concatenate", "ignore_errors", "enumerate",
+                    "interleave", "flat_map", "cardinality"):
+            return d
+        return UNKNOWN
+
+    def compile(self, model: ModelObj | None, site: CallSite) -> None:
+        opt = site.arg("optimizer", 0)
+        o = None
+        if isinstance(opt, Arg):
+            v = opt.value
+            if isinstance(v, OptimizerObj):
+                o = v
+            elif isinstance(v, Const) and isinstance(v.value, str):
+                cls_name = K.OPTIMIZER_STRINGS.get(v.value.lower())
+                if cls_name is not None:
+                    o = OptimizerObj(f"keras.optimizers.{cls_name}", None, string=opt)
+                    self.a.optimizers.append(o)
+        if o is not None and model is not None:
+            o.models.append(model)
+            model.optimizers.append(o)
+        elif o is not None:
+            o.models.append(None)
+        self.a.compiles.append(CompileInfo(model, o, site))
+
+    def fit(self, model: ModelObj | None, site: CallSite) -> None:
+        x = site.value("x", 0)
+        b = site.arg("batch_size", 2)
+        batch: Arg | None = None
+        src = ""
+        if isinstance(b, Arg) and not (isinstance(b.value, Const) and b.value.value is None):
+            batch, src = b, "`fit(batch_size=...)`"
+        elif isinstance(x, DatasetV):
+            if x.batch is not None:
+                batch = x.batch
+                src = f"`batch_size` of `{x.what}`" if x.what.endswith("()") else f"`.batch()` of {x.what}"
+            elif x.default is not None:
+                batch, src = Arg(Const(x.default), None, "default"), f"the default batch size of `{x.what}`"
+        elif b is ABSENT and isinstance(x, (SeqV, Obj, Const)):
+            batch, src = Arg(Const(32), None, "default"), "the default of `fit()`"
+        cb = site.arg("callbacks", 5)
+        callbacks = None if cb is ABSENT else (cb.value if isinstance(cb, Arg) else UNKNOWN)
+        info = FitInfo(model, site, batch, src, callbacks, x)
+        if model is not None:
+            model.fits.append(info)
+        self.a.fits.append(info)
+
+    def gradient(self, site: CallSite) -> Value:
+        sources = site.value("sources", 1)
+        models = self.find_vars([sources])
+        return GradientsV(models or None, False)
+
+    def apply_gradients(self, opt: OptimizerObj | None, name: str, site: CallSite) -> None:
+        values = [a.value for a in site.positional] + [a.value for a in site.keywords.values()]
+        g = self.find_gradients(values)
+        models = self.find_vars(values)
+        if g is not None and isinstance(g.model, list):
+            models = models or g.model
+        clipped = name != "minimize" and g is not None and g.clipped
+        info = LoopInfo(opt, [m for m in models if m is not None], clipped, site.node, self.class_ctx[-1], site.top)
+        if opt is not None:
+            opt.loops.append(info)
+        self.a.loops.append(info)
+
+
+def _dotted(node) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        left = _dotted(node.value)
+        return f"{left}.{node.attr.value}" if left is not None else None
+    return None
+
+
+def _known_member(q: str) -> bool:
+    if q in ("keras.Sequential", "keras.Model", "keras.Input"):
+        return True
+    return (q in K.KERNEL_LAYERS or q in K.ACTIVATION_LAYERS or q in K.NORMALIZATION_LAYERS
+            or q in K.RECURRENT_LAYERS or q in K.TRANSPARENT_LAYERS or q in K.OPTIMIZERS
+            or q in K.LR_CALLBACKS or q in K.WRAPPER_LAYERS)
+
+
+def analyze(module: cst.Module) -> SourceAnalysis:
+    """Run the source view over a parsed module."""
+    return Interpreter(SourceAnalysis()).run(module)

@@ -1,0 +1,1 @@
+"""klint's rules, one per module. Discovery walks this package (see klint.registry)."""
