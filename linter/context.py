@@ -131,7 +131,7 @@ class SourceContext:
         args = list(call.args)
         new_arg = cst.Arg(
             keyword=cst.Name(name),
-            value=cst.parse_expression(value_code),
+            value=_literal_node(value_code),
             equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                   whitespace_after=cst.SimpleWhitespace("")),
         )
@@ -210,3 +210,18 @@ class SourceContext:
         if flavor == "tensorflow.keras" and "tf" not in scope_vars:
             return "tf" + raw_target[len("tensorflow"):], [ImportNeed(None, "tensorflow as tf")]
         return raw_target, [ImportNeed(None, top)]
+
+
+def _literal_node(code: str) -> cst.BaseExpression:
+    """A node for a literal or dotted name, built without running the parser."""
+    if code[:1] in "\"'" and code[-1:] == code[:1]:
+        return cst.SimpleString(code)
+    if code.replace(".", "", 1).isdigit():
+        return cst.Float(code) if "." in code else cst.Integer(code)
+    if code.replace(".", "").replace("_", "").isalnum() and not code[:1].isdigit():
+        parts = code.split(".")
+        node: cst.BaseExpression = cst.Name(parts[0])
+        for p in parts[1:]:
+            node = cst.Attribute(node, cst.Name(p))
+        return node
+    return cst.parse_expression(code)

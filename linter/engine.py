@@ -177,14 +177,6 @@ class Linter:
         """Give findings rows and columns and text edits; drop suppressed and duplicate ones."""
         if not findings:
             return []
-        by_top: dict = {}
-        for f in findings:
-            by_top.setdefault(f.at.top, []).append(f.at.node)
-            if f.fix is not None:
-                for e in f.fix.edits:
-                    by_top.setdefault(e.at.top, []).append(e.at.node)
-        for top, nodes in by_top.items():
-            positions.compute(nodes, top)
         lines = text.splitlines()
         out: list = []
         seen: set = set()

@@ -30,11 +30,10 @@ class Span:
 
 
 class _RecordingState(CodegenState):
-    """Code generation that remembers where the wanted nodes begin and end."""
+    """Code generation that remembers where every node begins and ends."""
 
-    def __init__(self, module: cst.Module, wanted: set, spans: dict):
+    def __init__(self, module: cst.Module, spans: dict):
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
-        self._wanted = wanted
         self._spans = spans
         self._pos = 0
         self._syntactic = None
@@ -50,12 +49,10 @@ class _RecordingState(CodegenState):
             self._pos += len(t)
 
     def before_codegen(self, node) -> None:
-        if node in self._wanted:
-            self._spans[node] = [self._pos, None]
+        self._spans[node] = [self._pos, 0]
 
     def after_codegen(self, node) -> None:
-        if node in self._wanted:
-            self._spans[node][1] = self._pos
+        self._spans[node][1] = self._pos
 
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):
         return _Syntactic(self)
@@ -85,7 +82,7 @@ class Positions:
         self._line_starts: list[int] | None = None
         self._stmt_lines: dict | None = None
         self._spans: dict = {}
-        self._parents: dict = {}
+        self._done: set = set()
 
     # ------------------------------------------------------------ lines
 
@@ -117,25 +114,24 @@ class Positions:
         """The character span of ``node``, which lies inside top-level statement ``top``."""
         got = self._spans.get(node)
         if got is None:
-            self.compute([node], top)
+            self.compute(top)
             got = self._spans[node]
         return Span(*got)
 
-    def compute(self, nodes: list, top: cst.CSTNode) -> None:
-        """Record the spans of ``nodes``, all inside ``top``, in one pass."""
-        wanted = {n for n in nodes if n not in self._spans}
-        if not wanted:
+    def compute(self, top: cst.CSTNode) -> None:
+        """Record the span of every node of top-level statement ``top``, in one code generation."""
+        if top in self._done:
             return
+        self._done.add(top)
         spans: dict = {}
         line = self._statement_line(top)
+        state = _RecordingState(self.module, spans)
         if line is None:
             # CPython cannot anchor the statement (a newer grammar than this
             # interpreter's): generate the whole module instead.
-            state = _RecordingState(self.module, wanted, spans)
             self.module._codegen(state)
             offset0 = 0
         else:
-            state = _RecordingState(self.module, wanted, spans)
             top._codegen(state)
             # the statement's first token is at column 0 of ``line``
             offset0 = self.offset_of(line, 0) - (state._syntactic or 0)
