@@ -1,0 +1,266 @@
+"""``[tool.klint]`` configuration: selection, per-file ignores, exclusion, rule options, errors."""
+from __future__ import annotations
+
+import pytest
+
+from klint.config import ConfigError, find_config, load_config
+
+RELU_DENSE = 'import keras\nkeras.layers.Dense(64, activation="relu")\n'
+HIGH_LR = "import keras\n\nopt = keras.optimizers.Adam(learning_rate=0.05)\n"
+BOTH = RELU_DENSE + "opt = keras.optimizers.Adam(learning_rate=0.05)\n"  # KL101 on 2, KL401 on 3
+SMALL_BATCH = ("import keras\nfrom keras import layers\n\n"
+               "model = keras.Sequential([keras.Input((8,)), layers.Dense(8), layers.BatchNormalization()])\n"
+               "model.fit(x, y, batch_size=32)\n")
+PLAIN_OPT = "import keras\n\nopt = keras.optimizers.SGD(0.01)\n"
+SGD_02 = "import keras\n\nopt = keras.optimizers.SGD(learning_rate=0.2)\n"
+
+
+def _codes(findings):
+    return sorted((f["filename"], f["code"], f["location"]["row"]) for f in findings)
+
+
+def _config(project, text: str):
+    (project / "pyproject.toml").write_text(text, encoding="utf-8")
+
+
+# ------------------------------------------------------------------ selection
+
+
+@pytest.mark.parametrize("table, expected", [
+    ("", [("m.py", "KL101", 2), ("m.py", "KL401", 3)]),
+    ('select = ["KL101"]', [("m.py", "KL101", 2)]),
+    ('select = ["KL1"]', [("m.py", "KL101", 2)]),
+    ('select = ["KL"]', [("m.py", "KL101", 2), ("m.py", "KL401", 3)]),
+    ('select = ["ALL"]', [("m.py", "KL101", 2), ("m.py", "KL401", 3)]),
+    ('select = ["unscheduled-high-learning-rate"]', [("m.py", "KL401", 3)]),
+    ('ignore = ["KL101"]', [("m.py", "KL401", 3)]),
+    ('ignore = ["KL4"]', [("m.py", "KL101", 2)]),
+    ('ignore = ["KL"]', []),
+    ('select = ["KL101"]\nextend-select = ["KL401"]', [("m.py", "KL101", 2), ("m.py", "KL401", 3)]),
+    ('select = []\nextend-select = ["KL4"]', [("m.py", "KL401", 3)]),
+    ('select = ["KL"]\nignore = ["KL101"]', [("m.py", "KL401", 3)]),
+])
+def test_select_and_ignore(project, cli, write, table, expected):
+    _config(project, f"[tool.klint]\n{table}\n")
+    write(project / "m.py", BOTH)
+    rc, findings, err = cli.json("m.py")
+    assert err == ""
+    assert _codes(findings) == expected
+    assert rc == (1 if expected else 0)
+
+
+def test_cli_select_overrides_config_select(project, cli, write):
+    _config(project, '[tool.klint]\nselect = ["KL101"]\n')
+    write(project / "m.py", BOTH)
+    _, findings, _ = cli.json("--select", "KL401", "m.py")
+    assert _codes(findings) == [("m.py", "KL401", 3)]
+    _, findings, _ = cli.json("--extend-select", "KL401", "m.py")
+    assert _codes(findings) == [("m.py", "KL101", 2), ("m.py", "KL401", 3)]
+
+
+def test_config_ignore_still_applies_with_cli_select(project, cli, write):
+    _config(project, '[tool.klint]\nignore = ["KL401"]\n')
+    write(project / "m.py", BOTH)
+    _, findings, _ = cli.json("--select", "KL", "m.py")
+    assert _codes(findings) == [("m.py", "KL101", 2)]
+
+
+def test_per_file_ignores(project, cli, write):
+    _config(project, '[tool.klint]\n[tool.klint.per-file-ignores]\n"tests/*" = ["KL101"]\n'
+                     '"legacy.py" = ["KL"]\n"scripts/" = ["KL4"]\n')
+    for name in ("tests/t.py", "legacy.py", "scripts/s.py", "m.py"):
+        write(project / name, BOTH)
+    _, findings, _ = cli.json(".")
+    assert _codes(findings) == [
+        ("m.py", "KL101", 2), ("m.py", "KL401", 3),
+        ("scripts/s.py", "KL101", 2),
+        ("tests/t.py", "KL401", 3),
+    ]
+
+
+def test_per_file_ignores_are_relative_to_the_config(project, cli, write, monkeypatch):
+    _config(project, '[tool.klint]\n[tool.klint.per-file-ignores]\n"pkg/m.py" = ["KL101"]\n')
+    write(project / "pkg" / "m.py", BOTH)
+    monkeypatch.chdir(project / "pkg")
+    _, findings, _ = cli.json("m.py")
+    assert _codes(findings) == [("m.py", "KL401", 3)]
+
+
+def test_exclude(project, cli, write):
+    _config(project, '[tool.klint]\nexclude = ["generated", "*_old.py"]\n')
+    write(project / "generated" / "g.py", RELU_DENSE)
+    write(project / "src" / "model_old.py", RELU_DENSE)
+    write(project / "src" / "model.py", RELU_DENSE)
+    _, findings, _ = cli.json(".")
+    assert _codes(findings) == [("src/model.py", "KL101", 2)]
+
+
+# ------------------------------------------------------------------ rule options
+
+
+def test_min_batch_size_option(project, cli, write):
+    write(project / "m.py", SMALL_BATCH)
+    rc, findings, _ = cli.json("m.py")
+    assert rc == 0 and findings == []
+    _config(project, "[tool.klint.rules.KL201]\nmin-batch-size = 64\n")
+    rc, findings, _ = cli.json("m.py")
+    assert rc == 1 and _codes(findings) == [("m.py", "KL201", 4)]
+    _config(project, "[tool.klint.rules.KL201]\nmin-batch-size = 32\n")
+    rc, findings, _ = cli.json("m.py")
+    assert rc == 0 and findings == []
+
+
+def test_always_option(project, cli, write):
+    write(project / "m.py", PLAIN_OPT)
+    rc, findings, _ = cli.json("m.py")
+    assert rc == 0 and findings == []
+    _config(project, "[tool.klint.rules.KL301]\nalways = true\n")
+    rc, findings, _ = cli.json("m.py")
+    assert _codes(findings) == [("m.py", "KL301", 3)]
+    _config(project, "[tool.klint.rules.KL301]\nalways = false\n")
+    rc, findings, _ = cli.json("m.py")
+    assert rc == 0 and findings == []
+
+
+def test_thresholds_option(project, cli, write):
+    write(project / "m.py", SGD_02)
+    write(project / "n.py", "import keras\n\nopt = keras.optimizers.SGD(learning_rate=0.5)\n")
+    write(project / "a.py", HIGH_LR)
+    _, findings, _ = cli.json("m.py", "n.py", "a.py")
+    assert _codes(findings) == [("a.py", "KL401", 3), ("m.py", "KL401", 3), ("n.py", "KL401", 3)]
+    _config(project, "[tool.klint.rules.KL401]\nthresholds = {SGD = 0.5}\n")
+    _, findings, _ = cli.json("m.py", "n.py", "a.py")
+    # SGD now flags at 0.5 and above; the other optimizers keep their defaults
+    assert _codes(findings) == [("a.py", "KL401", 3), ("n.py", "KL401", 3)]
+
+
+def test_config_fix_and_unsafe_fixes_keys(project, cli, write):
+    _config(project, "[tool.klint]\nfix = true\nunsafe-fixes = true\n")
+    p = write(project / "m.py", HIGH_LR)
+    rc, _, _ = cli("check", "m.py")
+    assert rc == 0
+    assert "ExponentialDecay(initial_learning_rate=0.05" in p.read_text()
+    p.write_text(HIGH_LR)
+    rc, _, _ = cli("check", "--no-fix", "m.py")
+    assert rc == 1 and p.read_text() == HIGH_LR
+
+
+# ------------------------------------------------------------------ discovery
+
+
+def test_nearest_pyproject_with_a_klint_table_is_used(tmp_path, cli, write, monkeypatch):
+    _config(tmp_path, '[tool.klint]\nignore = ["KL101"]\n')
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "pyproject.toml").write_text("[project]\nname = 'a'\n")  # no [tool.klint]: skipped
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "pyproject.toml").write_text('[tool.klint]\nignore = ["KL401"]\n')
+    write(tmp_path / "a" / "m.py", BOTH)
+    write(tmp_path / "b" / "m.py", BOTH)
+    monkeypatch.chdir(tmp_path)
+    _, findings, _ = cli.json("a/m.py")
+    assert [f["code"] for f in findings] == ["KL401"]
+    _, findings, _ = cli.json("b/m.py")
+    assert [f["code"] for f in findings] == ["KL101"]
+    assert find_config(tmp_path / "a" / "m.py") == tmp_path / "pyproject.toml"
+    assert find_config(tmp_path / "b") == tmp_path / "b" / "pyproject.toml"
+
+
+def test_config_option_points_at_another_file(project, cli, write, tmp_path_factory):
+    other = tmp_path_factory.mktemp("elsewhere") / "pyproject.toml"
+    other.write_text('[tool.klint]\nselect = ["KL401"]\n')
+    write(project / "m.py", BOTH)
+    _, findings, _ = cli.json("--config", str(other), "m.py")
+    assert [f["code"] for f in findings] == ["KL401"]
+
+
+def test_config_option_with_a_klint_toml(project, cli, write):
+    (project / "klint.toml").write_text('select = ["KL101"]\n[rules.KL201]\nmin-batch-size = 64\n')
+    write(project / "m.py", BOTH + SMALL_BATCH.replace("import keras\n", "", 1))
+    cfg = load_config(project / "klint.toml")
+    assert cfg.select == ["KL101"] and cfg.rule_options == {"KL201": {"min-batch-size": 64}}
+    _, findings, _ = cli.json("--config", "klint.toml", "m.py")
+    assert {f["code"] for f in findings} == {"KL101"}
+
+
+def test_missing_config_file(project, cli, write):
+    write(project / "m.py", RELU_DENSE)
+    rc, out, err = cli("check", "--config", "nope.toml", "m.py")
+    assert rc == 2 and out == "" and "nope.toml" in err
+
+
+# ------------------------------------------------------------------ errors
+
+BAD = [
+    ("[tool.klint]\nfoo = 1\n", "tool.klint.foo"),
+    ('[tool.klint]\nselect = "KL101"\n', "tool.klint.select"),
+    ('[tool.klint]\nselect = ["XX1"]\n', "XX1"),
+    ('[tool.klint]\nselect = ["KL9"]\n', "KL9"),
+    ('[tool.klint]\nextend-select = ["KL7"]\n', "KL7"),
+    ("[tool.klint]\nignore = [1]\n", "tool.klint.ignore"),
+    ('[tool.klint]\nexclude = "a.py"\n', "tool.klint.exclude"),
+    ('[tool.klint]\nfix = "yes"\n', "tool.klint.fix"),
+    ("[tool.klint]\nunsafe-fixes = 1\n", "tool.klint.unsafe-fixes"),
+    ('[tool.klint]\nper-file-ignores = {"a.py" = "KL101"}\n', "tool.klint.per-file-ignores"),
+    ('[tool.klint]\nper-file-ignores = {"a.py" = ["ZZ"]}\n', "ZZ"),
+    ("[tool.klint]\nrules = 3\n", "tool.klint.rules"),
+    ("[tool.klint.rules]\nKL101 = 3\n", "tool.klint.rules.KL101"),
+    ("[tool.klint.rules.KL999]\nx = 1\n", "KL999"),
+    ("[tool.klint.rules.KL201]\nmin-batch = 1\n", "min-batch"),
+    ("[tool.klint.rules.KL101]\nfoo = 1\n", "tool.klint.rules.KL101.foo"),
+    ('[tool.klint.rules.KL201]\nmin-batch-size = "big"\n', "min-batch-size"),
+    ("[tool.klint.rules.KL201]\nmin-batch-size = 0\n", "min-batch-size"),
+    ("[tool.klint.rules.KL201]\nmin-batch-size = 2.5\n", "min-batch-size"),
+    ("[tool.klint.rules.KL201]\nmin-batch-size = true\n", "min-batch-size"),
+    ('[tool.klint.rules.KL301]\nalways = "yes"\n', "always"),
+    ("[tool.klint.rules.KL301]\nalways = 1\n", "always"),
+    ('[tool.klint.rules.KL401]\nthresholds = {SGD = "x"}\n', "thresholds"),
+    ("[tool.klint.rules.KL401]\nthresholds = {SGD = -1}\n", "thresholds"),
+    ("[tool.klint.rules.KL401]\nthresholds = 3\n", "thresholds"),
+    ("[tool]\nklint = 3\n", "tool.klint"),
+    ("[tool.klint]\ntimeout = -1\n", "tool.klint.timeout"),
+    ("[tool.klint\nselect = []\n", "pyproject.toml"),
+    ("[tool.klint]\nselect = [\n", "pyproject.toml"),
+]
+
+
+@pytest.mark.parametrize("text, key", BAD, ids=[k + f"-{i}" for i, (_, k) in enumerate(BAD)])
+def test_bad_config_exits_2_naming_the_key(project, cli, write, text, key):
+    _config(project, text)
+    write(project / "m.py", RELU_DENSE)
+    rc, out, err = cli("check", "m.py")
+    assert rc == 2
+    assert out == ""
+    assert key in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("text, key", BAD[:3] + BAD[-2:], ids=["key", "type", "selector", "toml1", "toml2"])
+def test_bad_config_through_the_config_option(project, cli, write, tmp_path_factory, text, key):
+    other = tmp_path_factory.mktemp("cfg") / "pyproject.toml"
+    other.write_text(text)
+    write(project / "m.py", RELU_DENSE)
+    rc, out, err = cli("check", "--config", str(other), "m.py")
+    assert rc == 2 and out == "" and key in err and "Traceback" not in err
+
+
+def test_bad_config_in_a_separate_process(project, write, run_klint):
+    _config(project, "[tool.klint.rules.KL201]\nmin-batch-size = 0\n")
+    write(project / "m.py", RELU_DENSE)
+    r = run_klint("check", "m.py", cwd=project)
+    assert r.returncode == 2
+    assert b"min-batch-size" in r.stderr and b"Traceback" not in r.stderr
+
+
+def test_load_config_raises_config_error(tmp_path):
+    p = tmp_path / "pyproject.toml"
+    p.write_text("[tool.klint]\nbogus = true\n")
+    with pytest.raises(ConfigError, match="bogus"):
+        load_config(p)
+
+
+@pytest.mark.parametrize("flag, value", [("--select", "XX"), ("--ignore", "KL9"), ("--extend-select", "nope")])
+def test_bad_cli_selectors_exit_2(project, cli, write, flag, value):
+    write(project / "m.py", RELU_DENSE)
+    rc, out, err = cli("check", flag, value, "m.py")
+    assert rc == 2 and out == "" and flag in err and value in err
