@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The interpreter recurses once per level of expression nesting; generated
+    # code can nest deeper than Python's default limit allows.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -162,6 +165,8 @@ def cmd_check(args) -> int:
     else:
         sys.stdout.write(render(args.output_format, diags, fixed=fixed_total, unsafe=unsafe, fix_mode=fix,
                                 show_summary=not args.quiet))
+    if any(d.code == "KL003" for d in diags):
+        return EXIT_ERROR
     if args.exit_zero:
         return EXIT_OK
     return EXIT_FINDINGS if diags else EXIT_OK
@@ -191,6 +196,8 @@ def check_stdin(args, cfg, linter, fixing: bool, unsafe: bool) -> int:
         sys.stdout.write(statistics(diags, args.output_format))
     else:
         sys.stdout.write(render(args.output_format, diags, unsafe=unsafe, show_summary=not args.quiet))
+    if any(d.code == "KL003" for d in diags):
+        return EXIT_ERROR
     if args.exit_zero:
         return EXIT_OK
     return EXIT_FINDINGS if diags else EXIT_OK
@@ -304,7 +311,16 @@ def _init_worker(state) -> None:
 
 def _work(path: Path) -> FileResult:
     cfg, linter, fixing = _WORKER
-    return check_file(path, cfg, linter, fixing)
+    return detach(check_file(path, cfg, linter, fixing))
+
+
+def detach(res: FileResult) -> FileResult:
+    """Drop the libcst nodes a result holds, so that it is cheap to send between processes."""
+    for f in res.findings:
+        f.at = None
+        if f.fix is not None:
+            f.fix.edits = []
+    return res
 
 
 def run_files(files: list[Path], cfg, linter: Linter, fixing: bool, jobs: int | None = None) -> list:

@@ -29,8 +29,7 @@ def render_rule(rule: type[Rule]) -> str:
                 title += f" (with {opts})"
             out += [title, "```python", ex.code.rstrip("\n"), "```"]
             if ex.expected_fix is not None:
-                out += ["After `klint check --fix`" + (" --unsafe-fixes" if _unsafe(rule) else "") + ":",
-                        "```python", ex.expected_fix.rstrip("\n"), "```"]
+                out += ["Fixed:", "```python", ex.expected_fix.rstrip("\n"), "```"]
             out.append("")
     if rule.VALID:
         out += ["## Not reported", ""]
@@ -39,10 +38,6 @@ def render_rule(rule: type[Rule]) -> str:
                 out.append(f"- {ex.note}:")
             out += ["```python", ex.code.rstrip("\n"), "```", ""]
     return "\n".join(out).rstrip("\n") + "\n"
-
-
-def _unsafe(rule) -> bool:
-    return "unsafe" in rule.doc().split("## Fix safety", 1)[-1].split("##", 1)[0]
 
 
 def render_rules(fmt: str = "text") -> str:

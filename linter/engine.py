@@ -31,8 +31,9 @@ KERAS_MARKERS = (b"keras", b"tensorflow")
 
 _SUPPRESS = re.compile(
     r"#\s*(?:noqa|klint:\s*ignore)(?![-\w])(?:\s*(?::|\[)\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*)\]?)?",
+    re.IGNORECASE,
 )
-_IGNORE_FILE = re.compile(r"^\s*#\s*klint:\s*ignore-file\b", re.MULTILINE)
+_IGNORE_FILE = re.compile(r"^[ \t]*#[ \t]*klint:[ \t]*ignore-file\b", re.MULTILINE | re.IGNORECASE)
 
 
 @dataclass
@@ -140,12 +141,12 @@ class Linter:
 
     def lint_text(self, path: str, text: str, ignore: list[str] = ()) -> tuple[list, list]:
         """Findings and problems for one source text (nothing written)."""
-        if _IGNORE_FILE.search(text):
+        if _IGNORE_FILE.search(text) and _ignore_file_comment(text):
             return [], []
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as e:
-            return [], [syntax_problem(e)]
+            return [], [syntax_problem(e, text)]
         except RecursionError:
             return [], [Problem("KL001", "syntax-error", "file is too deeply nested to parse")]
         return self.lint_module(path, text, module, ignore)
@@ -177,7 +178,6 @@ class Linter:
         """Give findings rows and columns and text edits; drop suppressed and duplicate ones."""
         if not findings:
             return []
-        lines = text.splitlines()
         out: list = []
         seen: set = set()
         import_anchor = None
@@ -189,7 +189,7 @@ class Linter:
             if key in seen:
                 continue
             seen.add(key)
-            if _suppressed(f.code, lines, f.row, f.end_row):
+            if _suppressed(f.code, positions.comments_on(f.at.top, {f.row, f.end_row})):
                 continue
             if f.fix is not None:
                 edits = []
@@ -247,22 +247,29 @@ class Linter:
         return text, fixed, findings, problems, warnings
 
 
+def _ignore_file_comment(text: str) -> bool:
+    """Whether ``# klint: ignore-file`` is a real comment line (not text inside a string)."""
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT and _IGNORE_FILE.match(tok.line) and tok.line.lstrip().startswith("#"):
+                return True
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return False
+    return False
+
+
 def _ignored(code: str, ignore) -> bool:
     return any(code.upper().startswith(i.upper()) for i in ignore)
 
 
-def _suppressed(code: str, lines: list[str], row: int, end_row: int) -> bool:
-    for r in {row, end_row}:
-        if 1 <= r <= len(lines):
-            line = lines[r - 1]
-            if "#" not in line:
-                continue
-            for m in _SUPPRESS.finditer(line):
-                codes = m.group("codes")
-                if not codes:
-                    return True
-                if any(code.upper().startswith(c.upper()) for c in re.split(r"[\s,]+", codes) if c):
-                    return True
+def _suppressed(code: str, comments: list[str]) -> bool:
+    for text in comments:
+        for m in _SUPPRESS.finditer(text):
+            codes = m.group("codes")
+            if not codes:
+                return True
+            if any(code.upper().startswith(c.upper()) for c in re.split(r"[\s,]+", codes) if c):
+                return True
     return False
 
 
@@ -324,7 +331,7 @@ def apply_fixes(text: str, findings: list) -> tuple[str, int]:
         taken.extend(body)
         for e in imports:
             lst = inserts.setdefault(e.start, [])
-            if e.content not in lst and e.content not in text:
+            if e.content not in lst:
                 lst.append(e.content)
         count += 1
     edits = list(taken) + [TextEdit(pos, pos, "".join(c)) for pos, c in inserts.items() if c]
@@ -359,7 +366,20 @@ def parse_error(text: str) -> str | None:
     return None
 
 
-def syntax_problem(e: cst.ParserSyntaxError) -> Problem:
+def syntax_problem(e: cst.ParserSyntaxError, text: str | None = None) -> Problem:
+    """A parse failure, located by CPython's parser when it agrees the file is invalid.
+
+    libcst places tokenizer errors (an unterminated string, a bad dedent) on
+    line 1; CPython gives the real line and a clearer message.
+    """
+    if text is not None:
+        try:
+            ast.parse(text)
+        except SyntaxError as se:
+            if se.lineno:
+                return Problem("KL001", "syntax-error", f"SyntaxError: {se.msg}", se.lineno, max(se.offset or 1, 1))
+        except (ValueError, RecursionError, MemoryError):
+            pass
     msg = e.message.strip()
     return Problem("KL001", "syntax-error", f"SyntaxError: {msg}", e.raw_line, e.raw_column + 1)
 

@@ -83,6 +83,7 @@ class Positions:
         self._stmt_lines: dict | None = None
         self._spans: dict = {}
         self._done: set = set()
+        self._comments: dict = {}
 
     # ------------------------------------------------------------ lines
 
@@ -135,8 +136,17 @@ class Positions:
             top._codegen(state)
             # the statement's first token is at column 0 of ``line``
             offset0 = self.offset_of(line, 0) - (state._syntactic or 0)
+        comments = []
         for n, (s, e) in spans.items():
             self._spans[n] = (offset0 + s, offset0 + e)
+            if type(n) is cst.Comment:
+                comments.append((offset0 + s, n.value))
+        self._comments[top] = comments
+
+    def comments_on(self, top: cst.CSTNode, rows: set) -> list[str]:
+        """The comments of statement ``top`` that sit on one of ``rows``."""
+        self.compute(top)
+        return [text for off, text in self._comments.get(top, ()) if self.row_col(off)[0] in rows]
 
     def _statement_line(self, top) -> int | None:
         if self._stmt_lines is None:

@@ -136,10 +136,10 @@ class UnscheduledHighLearningRate(Rule):
             note="the legacy lr= keyword; the schedule is imported",
         ),
         Invalid(
-            "import keras\n\nopt = keras.optimizers.SGD(learning_rate=0.2)\n",
+            "import keras\n\nopt = keras.optimizers.SGD(learning_rate=0.08)\n",
             "import keras\n\nopt = keras.optimizers.SGD(learning_rate=keras.optimizers.schedules.ExponentialDecay("
-            "initial_learning_rate=0.2, decay_steps=10000, decay_rate=0.9))\n",
-            options={"thresholds": {"SGD": 0.15}},
+            "initial_learning_rate=0.08, decay_steps=10000, decay_rate=0.9))\n",
+            options={"thresholds": {"SGD": 0.05}},
             note="a configured threshold",
         ),
     ]

@@ -378,8 +378,6 @@ def test_an_import_needed_by_several_fixes_is_added_once(project, cli, write):
                     + ")\nc = SGD(" + SCHEDULE.format("0.9") + ")\n")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: apply_fixes skips an import whose text appears anywhere in the file "
-                                       "(here in a comment), so the fixed code uses an unbound name")
 def test_import_text_in_a_comment_does_not_count_as_imported(project, cli, write):
     p = write(project / "m.py", "# from keras.optimizers import Adam\n"
                                 "from keras.layers import LSTM, Dense\nfrom keras.models import Sequential\n\n"
@@ -390,8 +388,6 @@ def test_import_text_in_a_comment_does_not_count_as_imported(project, cli, write
     assert "\nfrom keras.optimizers import Adam\n" in text  # a real, module-level import
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an import inside a function body is taken as a module-level import "
-                                       "(substring test), so the fixed module-level code uses an unbound name")
 def test_import_inside_a_function_does_not_count_as_imported(project, cli, write):
     p = write(project / "m.py", "from keras.layers import LSTM, Dense\nfrom keras.models import Sequential\n\n"
                                 "def f():\n    from keras.optimizers import Adam\n    return Adam\n\n"

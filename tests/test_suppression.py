@@ -88,14 +88,11 @@ def test_ignore_file_is_not_fixed(project, cli, write):
     assert rc == 0 and p.read_text() == src
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: '# noqa' inside a string literal is taken as a suppression comment")
 def test_noqa_inside_a_string_does_not_suppress(project, cli, write):
     rc, found = _run(project, cli, write, 'import keras\nkeras.layers.Dense(64, activation="relu", name="# noqa")\n')
     assert found == [("KL101", 2)]
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: '# klint: ignore-file' on a line inside a triple-quoted string skips the whole file")
 def test_ignore_file_inside_a_string_does_not_suppress(project, cli, write):
     src = f'import keras\nUSAGE = """\n# klint: ignore-file\n"""\n{D}\n'
     rc, found = _run(project, cli, write, src)
