@@ -101,7 +101,7 @@ class SourceContext:
         loc = loc_of(x)
         if loc is None or self.positions is None:
             return None
-        span = self.positions.span(loc.node, loc.top)
+        span = self.positions.report_span(loc.node, loc.top)
         return self.positions.row_col(span.start)[0]
 
     # ---------------------------------------------------------- reporting

@@ -182,7 +182,7 @@ class Linter:
         seen: set = set()
         import_anchor = None
         for f in findings:
-            span = positions.span(f.at.node, f.at.top)
+            span = positions.report_span(f.at.node, f.at.top)
             f.row, f.col = positions.row_col(span.start)
             f.end_row, f.end_col = positions.row_col(span.end)
             key = (f.code, f.row, f.col)

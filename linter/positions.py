@@ -35,6 +35,7 @@ class _RecordingState(CodegenState):
     def __init__(self, module: cst.Module, spans: dict):
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self._spans = spans
+        self._inner: dict = {}
         self._pos = 0
         self._syntactic = None
 
@@ -55,20 +56,27 @@ class _RecordingState(CodegenState):
         self._spans[node][1] = self._pos
 
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):
-        return _Syntactic(self)
+        return _Syntactic(self, node)
 
 
 class _Syntactic:
-    __slots__ = ("state",)
+    """Where a node's own text starts and ends, without the parentheses around it."""
 
-    def __init__(self, state):
+    __slots__ = ("state", "node")
+
+    def __init__(self, state, node):
         self.state = state
+        self.node = node
 
     def __enter__(self):
-        if self.state._syntactic is None:
-            self.state._syntactic = self.state._pos
+        st = self.state
+        if st._syntactic is None:
+            st._syntactic = st._pos
+        st._inner[self.node] = [st._pos, 0]
 
     def __exit__(self, *exc):
+        st = self.state
+        st._inner[self.node][1] = st._pos
         return False
 
 
@@ -80,10 +88,12 @@ class Positions:
         self.module = module
         self.source = source
         self._line_starts: list[int] | None = None
-        self._stmt_lines: dict | None = None
+        self._anchors: dict | None = None
         self._spans: dict = {}
         self._done: set = set()
         self._comments: dict = {}
+        self._inner: dict = {}
+        self._elifs: set = set()
 
     # ------------------------------------------------------------ lines
 
@@ -120,50 +130,101 @@ class Positions:
         return Span(*got)
 
     def compute(self, top: cst.CSTNode) -> None:
-        """Record the span of every node of top-level statement ``top``, in one code generation."""
+        """Record the span of every node of statement ``top``, in one code generation."""
         if top in self._done:
             return
         self._done.add(top)
         spans: dict = {}
-        line = self._statement_line(top)
+        anchor = self._statement_anchor(top)
         state = _RecordingState(self.module, spans)
-        if line is None:
+        if anchor is None:
             # CPython cannot anchor the statement (a newer grammar than this
             # interpreter's): generate the whole module instead.
             self.module._codegen(state)
             offset0 = 0
         else:
-            top._codegen(state)
-            # the statement's first token is at column 0 of ``line``
-            offset0 = self.offset_of(line, 0) - (state._syntactic or 0)
+            line, col = anchor
+            start = self.offset_of(line, 0)
+            if col:
+                # a nested statement: its enclosing indentation, as the codegen would emit it
+                state.indent_tokens = [self.source[start:start + col]]
+            if top in self._elifs:
+                top._codegen(state, is_elif=True)
+            else:
+                top._codegen(state)
+            # the statement's first token is at (line, col)
+            offset0 = start + col - (state._syntactic or 0)
         comments = []
         for n, (s, e) in spans.items():
             self._spans[n] = (offset0 + s, offset0 + e)
             if type(n) is cst.Comment:
                 comments.append((offset0 + s, n.value))
+        for n, (s, e) in state._inner.items():
+            self._inner[n] = (offset0 + s, offset0 + e)
         self._comments[top] = comments
+
+    def report_span(self, node: cst.CSTNode, top: cst.CSTNode) -> Span:
+        """The span of a node's own text, without enclosing parentheses (for locations)."""
+        self.span(node, top)
+        got = self._inner.get(node)
+        return Span(*got) if got is not None else self.span(node, top)
 
     def comments_on(self, top: cst.CSTNode, rows: set) -> list[str]:
         """The comments of statement ``top`` that sit on one of ``rows``."""
         self.compute(top)
         return [text for off, text in self._comments.get(top, ()) if self.row_col(off)[0] in rows]
 
-    def _statement_line(self, top) -> int | None:
-        if self._stmt_lines is None:
-            self._stmt_lines = {}
+    def _statement_anchor(self, stmt) -> tuple[int, int] | None:
+        """Line and column at which statement ``stmt`` (at any depth) starts, from CPython's parser."""
+        if self._anchors is None:
+            self._anchors = {}
             try:
                 tree = ast.parse(self.source)
-            except (SyntaxError, ValueError):
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return None
-            body = tree.body
-            i = 0
-            for stmt in self.module.body:
-                if i >= len(body):
-                    break
-                node = body[i]
-                line = node.lineno
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.decorator_list:
-                    line = node.decorator_list[0].lineno
-                self._stmt_lines[stmt] = line
-                i += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
-        return self._stmt_lines.get(top)
+            try:
+                self._walk(self.module.body, tree.body)
+            except (AttributeError, IndexError, TypeError):  # the two trees disagree: anchor what was mapped
+                pass
+        return self._anchors.get(stmt)
+
+    def _walk(self, stmts, nodes) -> None:
+        i = 0
+        anchors = self._anchors
+        for stmt in stmts:
+            if i >= len(nodes):
+                return
+            node = nodes[i]
+            line = node.lineno
+            decorators = getattr(node, "decorator_list", None)
+            if decorators:
+                line = decorators[0].lineno
+            anchors[stmt] = (line, node.col_offset)
+            if type(stmt) is cst.SimpleStatementLine:
+                i += len(stmt.body)
+                continue
+            i += 1
+            self._walk_compound(stmt, node)
+
+    def _walk_compound(self, stmt, node) -> None:
+        body = getattr(stmt, "body", None)
+        if isinstance(body, cst.IndentedBlock):
+            self._walk(body.body, node.body)
+        if isinstance(stmt, (cst.Try, getattr(cst, "TryStar", cst.Try))):
+            for h, ah in zip(stmt.handlers, node.handlers):
+                if isinstance(h.body, cst.IndentedBlock):
+                    self._walk(h.body.body, ah.body)
+            if stmt.finalbody is not None and isinstance(stmt.finalbody.body, cst.IndentedBlock):
+                self._walk(stmt.finalbody.body.body, node.finalbody)
+        elif hasattr(cst, "Match") and isinstance(stmt, cst.Match):
+            for c, ac in zip(stmt.cases, node.cases):
+                if isinstance(c.body, cst.IndentedBlock):
+                    self._walk(c.body.body, ac.body)
+        orelse = getattr(stmt, "orelse", None)
+        if isinstance(orelse, cst.If):
+            elif_node = node.orelse[0]
+            self._anchors[orelse] = (elif_node.lineno, elif_node.col_offset)
+            self._elifs.add(orelse)
+            self._walk_compound(orelse, elif_node)
+        elif isinstance(orelse, cst.Else) and isinstance(orelse.body, cst.IndentedBlock):
+            self._walk(orelse.body.body, node.orelse)

@@ -435,8 +435,7 @@ class Interpreter:
         table = self.exec_table
         for stmt in stmts:
             fn = table.get(type(stmt))
-            if top:
-                self.top = stmt
+            self.top = stmt  # the statement that holds the nodes evaluated now
             if fn is not None:
                 if top and type(stmt) is cst.SimpleStatementLine:
                     self.note_import(stmt)
@@ -552,6 +551,7 @@ class Interpreter:
             self.bind(target.value, UNKNOWN, scope)
 
     def exec_if(self, node: cst.If, scope: Scope) -> None:
+        self.top = node
         truth = const_truth(self.ev(node.test, scope))
         orelse = node.orelse
         if truth is True:
@@ -592,6 +592,7 @@ class Interpreter:
         it = self.ev(node.iter, scope)
         self.bind(node.target, self.element_of(it), scope)
         self.exec_body(node.body, scope)
+        self.top = node
         if node.orelse is not None:
             self.exec_body(node.orelse.body, scope)
 
@@ -604,6 +605,7 @@ class Interpreter:
     def exec_try(self, node, scope: Scope) -> None:
         self.exec_body(node.body, scope)
         for h in node.handlers:
+            self.top = node
             if h.name is not None:
                 self.bind(h.name.name, UNKNOWN, scope)
             self.exec_body(h.body, scope)
@@ -624,6 +626,7 @@ class Interpreter:
         before = dict(scope.vars)
         envs = [before]
         for case in node.cases:
+            self.top = node
             scope.vars = dict(before)
             self.exec_body(case.body, scope)
             envs.append(scope.vars)
