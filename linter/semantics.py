@@ -70,6 +70,9 @@ def following_activation(layer, depth: int) -> Effective | None:
     if not consumers:
         return Effective("linear") if layer.is_output else None
     results: list[Effective] = []
+    if layer.is_output:
+        # a model output is linear, whatever else reads it, unless an activation does
+        results.append(Effective("linear"))
     for c in consumers:
         r: Effective | None
         if isinstance(c, OpUse):
@@ -89,6 +92,8 @@ def following_activation(layer, depth: int) -> Effective | None:
         else:
             r = None
         if r is None:
+            if layer.is_output:
+                continue
             return None
         results.append(r)
     first = results[0]

@@ -31,9 +31,11 @@ from klint.source.values import (
     Const,
     DatasetV,
     DictV,
+    EachV,
     Entry,
     FuncV,
     GradientsV,
+    LambdaV,
     LayerObj,
     ModelObj,
     Obj,
@@ -195,6 +197,8 @@ class SourceAnalysis:
                     sub, o = self._expand(p, seen)
                     out += sub
                     open_ = open_ or o
+                    stack.extend(p.producers)
+                elif isinstance(p, OpUse):
                     stack.extend(p.producers)
         elif model.kind == "subclass":
             cls = model.cls
@@ -361,6 +365,7 @@ class Interpreter:
             cst.SetComp: self.ev_comprehension,
             cst.GeneratorExp: self.ev_comprehension,
             cst.NamedExpr: self.ev_named,
+            cst.Lambda: self.ev_lambda,
             cst.Await: lambda n, s: self.ev(n.expression, s),
         }
         self.exec_table = {
@@ -519,15 +524,17 @@ class Interpreter:
                     self.bind(e.value, item, scope)
             else:
                 for e in elts:
-                    inner = e.value
-                    self.bind(inner, GradientsV(v.model, v.clipped) if isinstance(v, GradientsV) else UNKNOWN,
-                              scope)
+                    self.bind(e.value, _part_of(v), scope)
         elif t is cst.Attribute:
             obj = self.ev(target.value, scope)
             attr = target.attr.value
             if attr in LR_ATTRS:
                 self.a.lr_assignments.append((target, self.class_ctx[-1]))
-            if isinstance(obj, UserObj):
+            if isinstance(obj, EachV):
+                for item in obj.items:
+                    if attr == "trainable" and isinstance(v, Const) and v.value is False:
+                        item.frozen = True
+            elif isinstance(obj, UserObj):
                 obj.attrs[attr] = v
             elif isinstance(obj, ClassV):
                 obj.attrs[attr] = v
@@ -803,6 +810,8 @@ class Interpreter:
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             if isinstance(base, TensorV):
                 return self.tensor_op([base])
+            if isinstance(base, SeqV):
+                return SeqV(list(base.items), None, True)
             return UNKNOWN
         k = self.ev(node.slice[0].slice.value, scope)
         if isinstance(base, DictV) and isinstance(k, Const):
@@ -911,6 +920,13 @@ class Interpreter:
         self.bind(node.target, v, scope)
         return v
 
+    def ev_lambda(self, node: cst.Lambda, scope: Scope) -> Value:
+        inner = Scope(scope)
+        p = node.params
+        for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+            inner.vars[param.name.value] = UNKNOWN
+        return LambdaV(self.ev(node.body, inner))
+
     def ev_comprehension(self, node, scope: Scope) -> Value:
         inner = Scope(scope)
         f = node.for_in
@@ -932,6 +948,9 @@ class Interpreter:
                     return SeqV([join([x.items[i] for x in it.items]) for i in range(n)])
             if getattr(it, "zipped", False):
                 return SeqV([self.element_of(x) for x in it.items])
+            objs = [x for x in it.items if isinstance(x, (LayerObj, ModelObj))]
+            if len(objs) > 1:
+                return EachV(objs)
             return join(list(it.items)) if it.items else UNKNOWN
         if isinstance(it, GradientsV):
             return it
@@ -942,6 +961,7 @@ class Interpreter:
         for t in tensors:
             for p in t.producers:
                 _link(p, use)
+                use.producers.append(p)
         return TensorV([use])
 
     def escape(self, site: CallSite) -> None:
@@ -982,6 +1002,8 @@ class Interpreter:
                 return TensorV([base])
             if attr in base.attrs:
                 return base.attrs[attr]
+            if attr == "layers":
+                return SeqV(self.a.model_layers(base)[0], None, True)
             return BoundMethod(base, attr, node.value)
         if isinstance(base, LayerObj):
             if attr in VARIABLE_ATTRS:
@@ -1049,6 +1071,8 @@ class Interpreter:
             return self.call_layer(fv, site)
         if t is UserObj:
             return self.call_user_layer(fv, site)
+        if t is LambdaV:
+            return fv.result
         self.escape(site)
         return UNKNOWN
 
@@ -1366,7 +1390,13 @@ class Interpreter:
             if m is not None:
                 return self.call_function(m, site, obj)
             if obj.model is not None:
-                return self.call_method(BoundMethod(obj.model, name, bm.node), site, scope)
+                result = self.call_method(BoundMethod(obj.model, name, bm.node), site, scope)
+                if name in ("fit", "train_on_batch"):
+                    # Keras runs the class's own train_step on this instance
+                    step = obj.cls.find_method("train_step")
+                    if step is not None:
+                        self.call_function(step, None, obj)
+                return result
             self.escape(site)
             return UNKNOWN
         if isinstance(obj, ModelObj):
@@ -1555,6 +1585,22 @@ class Interpreter:
         if opt is not None:
             opt.loops.append(info)
         self.a.loops.append(info)
+
+
+def _part_of(v: Value) -> Value:
+    """One element of ``a, b = v`` when ``v`` is not a sequence the source view can split.
+
+    A layer with several outputs (``return_state=True``) gives tensors made
+    by that layer; ``image_dataset_from_directory(subset="both")`` gives two
+    datasets with the same batch size; gradients stay gradients.
+    """
+    if isinstance(v, TensorV):
+        return TensorV(list(v.producers))
+    if isinstance(v, DatasetV):
+        return DatasetV(v.batch, v.default, v.what)
+    if isinstance(v, GradientsV):
+        return GradientsV(v.model, v.clipped)
+    return UNKNOWN
 
 
 def _dotted(node) -> str | None:

@@ -184,6 +184,7 @@ class OpUse:
 
     activation: str | None = None  # set when the op is an activation (tf.nn.relu)
     node: cst.CSTNode | None = None
+    producers: list = field(default_factory=list)  # what feeds the op, so graphs can be walked through it
 
 
 @dataclass(eq=False, repr=False)
@@ -279,6 +280,20 @@ class VarsV(Value):
     """``model.trainable_variables``."""
 
     model: Value | None = None
+
+
+@dataclass(eq=False, repr=False)
+class EachV(Value):
+    """Each of several values, as the variable of ``for layer in model.layers`` is."""
+
+    items: list = field(default_factory=list)
+
+
+@dataclass(eq=False, repr=False)
+class LambdaV(Value):
+    """A lambda; its body was evaluated once, when the lambda was made."""
+
+    result: Value
 
 
 @dataclass(eq=False, repr=False)
