@@ -1,0 +1,67 @@
+"""klint against labelled scripts: the shared example cases and the project's own corpus.
+
+Each labels.json lists, per file and rule, sets of lines: every set must get
+one finding of that rule on one of its lines, and a finding of a labelled
+rule anywhere else is a false positive. The labels were written from the
+rules' definitions, not from klint's output.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from klint.config import Config
+from klint.engine import Linter
+
+ROOT = Path(__file__).resolve().parent.parent
+MISSION = ("KL101", "KL201", "KL301", "KL401")
+SUITES = {
+    "corpus": ROOT / "tests" / "corpus",
+    "shared": ROOT.parent / "shared" / "cases",
+}
+
+
+def _cases():
+    for suite, folder in SUITES.items():
+        labels = json.loads((folder / "labels.json").read_text())
+        for name in sorted(k for k in labels if not k.startswith("_")):
+            yield pytest.param(folder / name, labels[name], id=f"{suite}/{name}")
+
+
+def test_suites_are_present():
+    for folder in SUITES.values():
+        assert (folder / "labels.json").is_file(), f"{folder} is missing: clone the project with ../shared beside it"
+
+
+@pytest.mark.parametrize("path, label", list(_cases()) if all((f / "labels.json").is_file() for f in SUITES.values())
+                         else [])
+def test_findings_match_labels(path: Path, label: dict):
+    linter = Linter(Config().selected_rules(), {}, unsafe=True)
+    findings, problems = linter.lint_text(str(path), path.read_text(encoding="utf-8"))
+    if label.get("syntax_error"):
+        assert problems and problems[0].code == "KL001"
+        return
+    assert not problems, problems
+    for code in MISSION:
+        rows = [f.row for f in findings if f.code == code]
+        for lines in label.get(code, []):
+            assert any(r in lines for r in rows), f"missed {code} on lines {lines}; got {rows}"
+        allowed = {n for s in label.get(code, []) for n in s}
+        assert all(r in allowed for r in rows), f"false positive {code} at {[r for r in rows if r not in allowed]}"
+
+
+@pytest.mark.parametrize("path", sorted(SUITES["corpus"].glob("*.py")), ids=lambda p: p.name)
+def test_fix_round_trip(path: Path, tmp_path: Path):
+    """--fix --unsafe-fixes leaves code that parses, with no fixable finding left, and is idempotent."""
+    import ast
+
+    linter = Linter(Config().selected_rules(), {}, unsafe=True)
+    src = path.read_text(encoding="utf-8")
+    fixed, n, remaining, problems, warnings = linter.fix_text(str(path), src)
+    assert not warnings, warnings
+    ast.parse(fixed)
+    assert not [f for f in remaining if f.fix is not None], [(f.code, f.row) for f in remaining]
+    again, n2, _, _, _ = linter.fix_text(str(path), fixed)
+    assert again == fixed and n2 == 0
