@@ -50,10 +50,10 @@ class _RecordingState(CodegenState):
             self._pos += len(t)
 
     def before_codegen(self, node) -> None:
-        self._spans[node] = [self._pos, 0]
+        self._spans[id(node)] = [self._pos, 0, node]
 
     def after_codegen(self, node) -> None:
-        self._spans[node][1] = self._pos
+        self._spans[id(node)][1] = self._pos
 
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):
         return _Syntactic(self, node)
@@ -72,11 +72,11 @@ class _Syntactic:
         st = self.state
         if st._syntactic is None:
             st._syntactic = st._pos
-        st._inner[self.node] = [st._pos, 0]
+        st._inner[id(self.node)] = [st._pos, 0]
 
     def __exit__(self, *exc):
         st = self.state
-        st._inner[self.node][1] = st._pos
+        st._inner[id(self.node)][1] = st._pos
         return False
 
 
@@ -123,17 +123,17 @@ class Positions:
 
     def span(self, node: cst.CSTNode, top: cst.CSTNode) -> Span:
         """The character span of ``node``, which lies inside top-level statement ``top``."""
-        got = self._spans.get(node)
+        got = self._spans.get(id(node))
         if got is None:
             self.compute(top)
-            got = self._spans[node]
+            got = self._spans[id(node)]
         return Span(*got)
 
     def compute(self, top: cst.CSTNode) -> None:
         """Record the span of every node of statement ``top``, in one code generation."""
-        if top in self._done:
+        if id(top) in self._done:
             return
-        self._done.add(top)
+        self._done.add(id(top))
         spans: dict = {}
         anchor = self._statement_anchor(top)
         state = _RecordingState(self.module, spans)
@@ -155,24 +155,26 @@ class Positions:
             # the statement's first token is at (line, col)
             offset0 = start + col - (state._syntactic or 0)
         comments = []
-        for n, (s, e) in spans.items():
-            self._spans[n] = (offset0 + s, offset0 + e)
-            if type(n) is cst.Comment:
+        own = self._spans
+        comment = cst.Comment
+        for k, (s, e, n) in spans.items():
+            own[k] = (offset0 + s, offset0 + e)
+            if type(n) is comment:
                 comments.append((offset0 + s, n.value))
-        for n, (s, e) in state._inner.items():
-            self._inner[n] = (offset0 + s, offset0 + e)
-        self._comments[top] = comments
+        for k, (s, e) in state._inner.items():
+            self._inner[k] = (offset0 + s, offset0 + e)
+        self._comments[id(top)] = comments
 
     def report_span(self, node: cst.CSTNode, top: cst.CSTNode) -> Span:
         """The span of a node's own text, without enclosing parentheses (for locations)."""
         self.span(node, top)
-        got = self._inner.get(node)
+        got = self._inner.get(id(node))
         return Span(*got) if got is not None else self.span(node, top)
 
     def comments_on(self, top: cst.CSTNode, rows: set) -> list[str]:
         """The comments of statement ``top`` that sit on one of ``rows``."""
         self.compute(top)
-        return [text for off, text in self._comments.get(top, ()) if self.row_col(off)[0] in rows]
+        return [text for off, text in self._comments.get(id(top), ()) if self.row_col(off)[0] in rows]
 
     def _statement_anchor(self, stmt) -> tuple[int, int] | None:
         """Line and column at which statement ``stmt`` (at any depth) starts, from CPython's parser."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import libcst as cst
 
@@ -323,11 +324,29 @@ _CMPOPS = {
 
 
 def _literal_string(node: cst.SimpleString) -> str | None:
+    raw = node.value
+    # the common case, read directly: libcst's evaluated_value compiles the literal
+    q = raw[-1:]
+    if raw[:1] == q and "\\" not in raw:
+        n = 3 if raw.startswith(q * 3) and len(raw) >= 6 else 1
+        return raw[n:-n]
     try:
         v = node.evaluated_value
     except Exception:  # pragma: no cover - invalid escape
         return None
     return v if isinstance(v, str) else None
+
+
+def _literal_number(node) -> int | float | None:
+    text = node.value.replace("_", "")
+    try:
+        if type(node) is cst.Integer:
+            return int(text, 0)
+        if type(node) is cst.Float:
+            return float(text)
+    except ValueError:
+        return None
+    return None
 
 
 class Interpreter:
@@ -711,8 +730,8 @@ class Interpreter:
         return Ref(raw, canonical(raw))
 
     def note_root(self, raw: str) -> None:
-        if is_keras(raw):
-            root = keras_root(raw)
+        root = _root_of(raw)
+        if root is not None:
             self.a.roots[root] = self.a.roots.get(root, 0) + 1
 
     # ====================================================== expressions
@@ -755,10 +774,8 @@ class Interpreter:
         return UNKNOWN
 
     def ev_number(self, node, scope: Scope) -> Value:
-        try:
-            return Const(node.evaluated_value, node, self.top)
-        except Exception:  # pragma: no cover
-            return UNKNOWN
+        v = _literal_number(node)
+        return UNKNOWN if v is None else Const(v, node, self.top)
 
     def ev_string(self, node: cst.SimpleString, scope: Scope) -> Value:
         s = _literal_string(node)
@@ -980,7 +997,6 @@ class Interpreter:
         attr = node.attr.value
         if isinstance(base, Ref):
             raw = f"{base.raw}.{attr}"
-            self.note_root(raw)
             return Ref(raw, canonical(raw))
         if isinstance(base, UserObj):
             if attr in base.attrs:
@@ -1059,6 +1075,7 @@ class Interpreter:
         site = self.callsite(node, scope)
         t = type(fv)
         if t is Ref:
+            self.note_root(fv.raw)
             self.a.calls.append((node, fv.qual))
             return self.call_ref(fv, site, scope)
         if t is BoundMethod:
@@ -1585,6 +1602,11 @@ class Interpreter:
         if opt is not None:
             opt.loops.append(info)
         self.a.loops.append(info)
+
+
+@lru_cache(maxsize=4096)
+def _root_of(raw: str) -> str | None:
+    return keras_root(raw) if is_keras(raw) else None
 
 
 def _part_of(v: Value) -> Value:
