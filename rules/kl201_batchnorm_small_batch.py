@@ -162,10 +162,7 @@ class BatchNormSmallBatch(Rule):
             size = fit.batch.value.value
             if not isinstance(size, int) or isinstance(size, bool) or size >= minimum or size < 1:
                 continue
-            if fit.model is not None:
-                layers, _ = a.model_layers(fit.model)
-            else:
-                layers = a.all_models_layers()
+            layers = a.layers_of([fit.model])
             line = ctx.line(fit.batch) if fit.batch.node is not None else None
             origin = fit.batch_from + (f" on line {line}" if line else "")
             for layer in layers:

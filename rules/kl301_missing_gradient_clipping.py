@@ -187,7 +187,7 @@ class MissingGradientClipping(Rule):
         for loop in a.loops:
             if loop.optimizer is not None or loop.clipped or loop.owner is not None:
                 continue
-            layers = self.layers_of(a, loop.models)
+            layers = a.layers_of(loop.models)
             culprit = next((l for l in layers if is_recurrent(l)), None)
             if culprit is not None:
                 ctx.report((loop.node, loop.top), (
@@ -201,29 +201,18 @@ class MissingGradientClipping(Rule):
                            imports=imports)
         return ctx.fix("Add `clipnorm=1.0`", [ctx.add_keyword(opt.site, "clipnorm", "1.0")])
 
-    @staticmethod
-    def layers_of(a, models) -> list:
-        if not models:
-            return a.all_models_layers()
-        out: list = []
-        for m in models:
-            if m is None:
-                return a.all_models_layers()
-            out += a.model_layers(m)[0]
-        return out
-
     def recurrent_layer(self, a, opt):
         """A recurrent layer in a model this optimizer trains without clipping, if any."""
         for model in opt.models:
             if model is not None and self.clipped_by_train_step(a, model):
                 continue
-            for layer in self.layers_of(a, [model]):
+            for layer in a.layers_of([model]):
                 if is_recurrent(layer):
                     return layer
         for loop in opt.loops:
             if loop.clipped:
                 continue
-            for layer in self.layers_of(a, loop.models):
+            for layer in a.layers_of(loop.models):
                 if is_recurrent(layer):
                     return layer
         return None

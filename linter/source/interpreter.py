@@ -129,12 +129,9 @@ class LoopInfo:
 
 @dataclass(eq=False)
 class ImportInfo:
-    """A module-level import statement and what it binds."""
+    """What a module-level import statement binds: local name -> raw qualified name."""
 
-    stmt: cst.SimpleStatementLine
-    bindings: dict  # local name -> raw qualified name
-    is_from: bool
-    module: str
+    bindings: dict
 
 
 @dataclass(eq=False)
@@ -239,6 +236,17 @@ class SourceAnalysis:
         if isinstance(item, UserObj) and item.model is not None:
             return self.model_layers(item.model, seen)
         return [], True
+
+    def layers_of(self, models) -> list:
+        """The layers of these models; every layer of the file when one of them is unknown (None)."""
+        if not models:
+            return self.all_models_layers()
+        out: list = []
+        for m in models:
+            if m is None:
+                return self.all_models_layers()
+            out += self.model_layers(m)[0]
+        return out
 
     def all_models_layers(self) -> list:
         out = list(self.layers)
@@ -408,7 +416,7 @@ class Interpreter:
             cst.Expr: lambda n, s: self.ev(n.value, s),
             cst.Return: self.exec_return,
             cst.Import: self.exec_import,
-            cst.ImportFrom: self.exec_importfrom,
+            cst.ImportFrom: self.exec_import,
         }
 
     # ============================================================ driver
@@ -461,8 +469,6 @@ class Interpreter:
             fn = table.get(type(stmt))
             self.top = stmt  # the statement that holds the nodes evaluated now
             if fn is not None:
-                if top and type(stmt) is cst.SimpleStatementLine:
-                    self.note_import(stmt)
                 fn(stmt, scope)
 
     def exec_body(self, body, scope: Scope) -> None:
@@ -482,32 +488,6 @@ class Interpreter:
             fn = table.get(type(small))
             if fn is not None:
                 fn(small, scope)
-
-    def note_import(self, line: cst.SimpleStatementLine) -> None:
-        for small in line.body:
-            if isinstance(small, cst.Import):
-                b = {}
-                for alias in small.names:
-                    full = _dotted(alias.name)
-                    if full is None:
-                        continue
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                        b[alias.asname.name.value] = full
-                    else:
-                        b[full.split(".")[0]] = full.split(".")[0]
-                self.a.imports.append(ImportInfo(line, b, False, ""))
-            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
-                mod = _dotted(small.module) or ""
-                b = {}
-                if not isinstance(small.names, cst.ImportStar):
-                    for alias in small.names:
-                        n = _dotted(alias.name)
-                        if n is None:
-                            continue
-                        local = alias.asname.name.value if alias.asname is not None and isinstance(
-                            alias.asname.name, cst.Name) else n
-                        b[local] = f"{mod}.{n}"
-                self.a.imports.append(ImportInfo(line, b, True, mod))
 
     def exec_assign(self, node: cst.Assign, scope: Scope) -> None:
         v = self.ev(node.value, scope)
@@ -690,40 +670,18 @@ class Interpreter:
                 cls.attrs[k] = v
         scope.vars[node.name.value] = cls
 
-    def exec_import(self, node: cst.Import, scope: Scope) -> None:
-        for alias in node.names:
-            full = _dotted(alias.name)
-            if full is None:
-                continue
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                scope.vars[alias.asname.name.value] = self.ref(full)
-            else:
-                top = full.split(".")[0]
-                scope.vars[top] = self.ref(top)
-                self.note_root(full)
-
-    def exec_importfrom(self, node: cst.ImportFrom, scope: Scope) -> None:
-        if node.relative or node.module is None:
-            if not isinstance(node.names, cst.ImportStar):
-                for alias in node.names:
-                    local = alias.asname.name if alias.asname is not None else alias.name
-                    if isinstance(local, cst.Name):
-                        scope.vars[local.value] = UNKNOWN
-            return
-        mod = _dotted(node.module)
-        if mod is None:
-            return
-        if isinstance(node.names, cst.ImportStar):
-            scope.stars.append(mod)
-            self.note_root(mod)
-            return
-        for alias in node.names:
-            name = _dotted(alias.name)
-            if name is None:
-                continue
-            local = alias.asname.name.value if alias.asname is not None and isinstance(
-                alias.asname.name, cst.Name) else name
-            scope.vars[local] = self.ref(f"{mod}.{name}")
+    def exec_import(self, node, scope: Scope) -> None:
+        """``import a.b as c`` and ``from a import b as c``, with one notion of what they bind."""
+        bindings, star = import_bindings(node)
+        if star is not None:
+            scope.stars.append(star)
+            self.note_root(star)
+        for local, raw in bindings.items():
+            scope.vars[local] = UNKNOWN if raw is None else self.ref(raw)
+        if scope is self.a.module_scope:
+            known = {k: v for k, v in bindings.items() if v is not None}
+            if known:
+                self.a.imports.append(ImportInfo(known))
 
     def ref(self, raw: str) -> Ref:
         self.note_root(raw)
@@ -1623,6 +1581,35 @@ def _part_of(v: Value) -> Value:
     if isinstance(v, GradientsV):
         return GradientsV(v.model, v.clipped)
     return UNKNOWN
+
+
+def import_bindings(node) -> tuple[dict, str | None]:
+    """The names an import statement binds (to raw dotted names, or None for
+    relative imports of the project's own modules), and the module of a
+    wildcard import."""
+    out: dict = {}
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            full = _dotted(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                out[alias.asname.name.value] = full
+            else:
+                top = full.split(".")[0]
+                out[top] = top
+        return out, None
+    module = None if node.relative or node.module is None else _dotted(node.module)
+    if isinstance(node.names, cst.ImportStar):
+        return out, module
+    for alias in node.names:
+        name = _dotted(alias.name)
+        if name is None:
+            continue
+        local = alias.asname.name.value if alias.asname is not None and isinstance(
+            alias.asname.name, cst.Name) else name
+        out[local] = f"{module}.{name}" if module is not None else None
+    return out, None
 
 
 def _dotted(node) -> str | None:
