@@ -79,7 +79,6 @@ RECURRENT_LAYERS = frozenset(f"keras.layers.{n}" for n in (
 #: Wrappers whose recurrent-ness is that of the layer they wrap.
 WRAPPER_LAYERS = frozenset(f"keras.layers.{n}" for n in ("Bidirectional", "TimeDistributed"))
 
-INPUT_LAYERS = frozenset(("keras.Input", "keras.layers.InputLayer"))
 
 #: ``keras.applications`` constructors whose models contain BatchNormalization.
 APPLICATION_PREFIXES_WITH_BN = (
@@ -183,11 +182,6 @@ OPTIMIZER_STRINGS = {
     "lion": "Lion", "adafactor": "Adafactor", "lamb": "Lamb",
 }
 
-#: Keras 3 default learning rates, by class name.
-DEFAULT_LEARNING_RATES = {
-    "SGD": 0.01, "Adam": 0.001, "AdamW": 0.001, "Adamax": 0.001, "Nadam": 0.001, "RMSprop": 0.001,
-    "Adagrad": 0.001, "Adadelta": 0.001, "Ftrl": 0.001, "Lion": 0.001, "Adafactor": 0.001, "Lamb": 0.001,
-}
 
 CLIPPING_ARGUMENTS = ("clipnorm", "clipvalue", "global_clipnorm")
 
@@ -212,8 +206,6 @@ DATASET_FACTORIES: dict[str, tuple[int | None, int | None]] = {
 #: ``ImageDataGenerator`` methods returning batch iterators, with the default.
 GENERATOR_METHODS = {"flow": 32, "flow_from_directory": 32, "flow_from_dataframe": 32}
 
-FIT_POSITIONS = {"x": 0, "y": 1, "batch_size": 2, "epochs": 3, "verbose": 4, "callbacks": 5}
-COMPILE_POSITIONS = {"optimizer": 0, "loss": 1}
 
 GRADIENT_CLIP_FUNCTIONS = frozenset((
     "tensorflow.clip_by_global_norm", "tensorflow.clip_by_norm", "tensorflow.clip_by_value",

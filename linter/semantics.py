@@ -152,10 +152,6 @@ def mismatched(want: str, have: str) -> bool:
     return have == "he"  # glorot-family activations accept Glorot or LeCun
 
 
-def model_contains(layers: list, pred) -> list:
-    return [l for l in layers if pred(l)]
-
-
 def is_recurrent(layer) -> bool:
     if isinstance(layer, LayerObj):
         if layer.qual in K.RECURRENT_LAYERS:

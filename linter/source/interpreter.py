@@ -867,7 +867,7 @@ class Interpreter:
     def ev_boolean(self, node: cst.BooleanOperation, scope: Scope) -> Value:
         left = self.ev(node.left, scope)
         right = self.ev(node.right, scope)
-        lt, rt = const_truth(left), const_truth(right)
+        lt = const_truth(left)
         if isinstance(node.operator, cst.And):
             if lt is False:
                 return left

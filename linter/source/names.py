@@ -59,8 +59,6 @@ def canonical(raw: str) -> str:
     """
     rest = keras_rest(raw)
     if rest is None:
-        if raw.startswith("tensorflow.math.") and raw.count(".") == 2:
-            return raw
         return raw
     if not rest:
         return "keras"
@@ -110,6 +108,3 @@ def keras_root(raw: str) -> str | None:
         return "tensorflow.keras"
     return None
 
-
-def short(qual: str) -> str:
-    return qual.rsplit(".", 1)[-1]

@@ -302,6 +302,3 @@ class BoundMethod(Value):
     name: str
     node: cst.CSTNode | None = None  # the receiver expression
 
-
-def is_known(v: Value) -> bool:
-    return not isinstance(v, Unknown)
