@@ -36,6 +36,8 @@ class UnscheduledHighLearningRate(Rule):
 
     The learning rate may be given by keyword (`learning_rate=`, or the
     legacy `lr=`), by position, through constants or through a `**` dict.
+    Keras 2's `decay=` argument is a time-based schedule, so an optimizer
+    with a non-zero `decay` is not reported here.
 
     | optimizer | threshold |
     | --- | --- |
@@ -108,6 +110,7 @@ class UnscheduledHighLearningRate(Rule):
             "a callback class that sets the learning rate",
         ),
         Valid("import keras\nopt = keras.optimizers.Adadelta(learning_rate=1.0)\n", "Adadelta is exempt"),
+        Valid("from keras.optimizers import SGD\nopt = SGD(lr=0.1, decay=1e-6)\n", "Keras 2 time-based decay"),
     ]
 
     INVALID = [
@@ -163,6 +166,9 @@ class UnscheduledHighLearningRate(Rule):
             lr = arg.value.value
             if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr < limit:
                 continue
+            decay = opt.site.arg("decay")
+            if isinstance(decay, Arg) and not (isinstance(decay.value, Const) and not decay.value.value):
+                continue  # Keras 2's time-based decay schedules the rate (and Keras 3 rejects it: KL402)
             if self.has_lr_callback(a, opt, lr_callback_classes):
                 continue
             done.add(opt.node)
