@@ -394,6 +394,7 @@ class Interpreter:
             cst.NamedExpr: self.ev_named,
             cst.Lambda: self.ev_lambda,
             cst.Await: lambda n, s: self.ev(n.expression, s),
+            cst.Yield: self.ev_yield,
         }
         self.exec_table = {
             cst.SimpleStatementLine: self.exec_simple_line,
@@ -894,6 +895,13 @@ class Interpreter:
         v = self.ev(node.value, scope)
         self.bind(node.target, v, scope)
         return v
+
+    def ev_yield(self, node, scope: Scope) -> Value:
+        if node.value is not None:
+            self.ev(node.value, scope)
+        if self.returns:
+            self.returns[-1].append(UNKNOWN)  # a generator: what the caller gets is not a plain value
+        return UNKNOWN
 
     def ev_lambda(self, node: cst.Lambda, scope: Scope) -> Value:
         inner = Scope(scope)
