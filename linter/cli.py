@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--output-format", choices=FORMATS, default="text")
     c.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     c.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: the number of CPUs)")
+    g = c.add_argument_group("model view (runs the project's code)")
+    g.add_argument("--graph", action="store_true", default=None,
+                   help="also build each script's real model in a subprocess and check it")
+    g.add_argument("--no-graph", dest="graph", action="store_false", help="source view only")
+    g.add_argument("--python", help="the interpreter that runs the scripts (default: klint's own)")
+    g.add_argument("--timeout", type=float, help="seconds a script may take to reach training (default: 60)")
+    g.add_argument("--no-cache", action="store_true", help="do not read or write cached model snapshots")
 
     r = sub.add_parser("rule", help="print the documentation of a rule")
     r.add_argument("code", help="a rule code (KL101) or name (init-activation-mismatch)")
@@ -123,7 +130,7 @@ def cmd_check(args) -> int:
     rules = cfg.selected_rules(args.select, args.extend_select, args.ignore)
     fix = cfg.fix if args.fix is None else args.fix
     unsafe = cfg.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes
-    linter = Linter(rules, cfg.rule_options, unsafe=unsafe)
+    linter = Linter(rules, cfg.rule_options, unsafe=unsafe, graph=graph_options(args, cfg))
     diff_mode = args.diff
     fixing = fix or diff_mode
 
@@ -151,6 +158,7 @@ def cmd_check(args) -> int:
                                                                          f"cannot write fixes: {e}")], unsafe)
     for display, prob in problems:
         diags += diagnostics_for(display, None, [], [prob], unsafe)
+    print_warnings([(display_path(p), r) for p, r in results])
 
     if diff_mode:
         sys.stdout.write("".join(diffs))
@@ -170,6 +178,29 @@ def cmd_check(args) -> int:
     if args.exit_zero:
         return EXIT_OK
     return EXIT_FINDINGS if diags else EXIT_OK
+
+
+def graph_options(args, cfg):
+    """The model view's settings, or None when it is off."""
+    on = cfg.graph if args.graph is None else args.graph
+    if not on:
+        return None
+    from klint.model.runner import DEFAULT_TIMEOUT, CaptureOptions
+
+    timeout = args.timeout if args.timeout is not None else (cfg.timeout or DEFAULT_TIMEOUT)
+    if timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    python = args.python or cfg.python or sys.executable
+    cache = None if args.no_cache else cfg.root / ".klint_cache" / "model"
+    return CaptureOptions(python=python, timeout=timeout, factories=list(cfg.model_factories), root=cfg.root,
+                          cache_dir=cache)
+
+
+def print_warnings(results) -> None:
+    for display, res in results:
+        for p in res.problems:
+            if getattr(p, "warning", False):
+                sys.stderr.write(f"{display}:{p.row}:{p.col}: warning: {p.message}\n")
 
 
 def check_stdin(args, cfg, linter, fixing: bool, unsafe: bool) -> int:

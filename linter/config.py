@@ -44,6 +44,10 @@ class Config:
     fix: bool = False
     unsafe_fixes: bool = False
     rule_options: dict[str, dict] = field(default_factory=dict)
+    graph: bool = False
+    python: str | None = None
+    timeout: float | None = None
+    model_factories: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------ selection
 
@@ -136,7 +140,7 @@ _KEYS = {
     "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "fix",
     "unsafe-fixes", "rules",
 }
-#: Keys that later views read; accepted here so one config serves every version.
+#: Keys of the model view.
 _RESERVED = {"graph", "python", "timeout", "model-factories"}
 
 
@@ -190,6 +194,7 @@ def load_config(path: Path | None) -> Config:
             cfg.rule_options = _rule_options(v, where, key("rules"))
         elif k in _RESERVED:
             _check_reserved(k, v, where, key(k))
+            setattr(cfg, k.replace("-", "_"), list(v) if isinstance(v, list) else v)
     return cfg
 
 
@@ -198,7 +203,7 @@ def _check_reserved(k: str, v: Any, where: str, name: str) -> None:
         "graph": isinstance(v, bool),
         "python": isinstance(v, str),
         "timeout": isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
-        "model-factories": isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "model-factories": isinstance(v, list) and all(isinstance(x, str) and ":" in x for x in v),
     }[k]
     if not ok:
         raise ConfigError(f"{where}: bad value for '{name}': {v!r}")

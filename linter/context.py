@@ -18,7 +18,7 @@ import libcst as cst
 from klint.rule import Applicability, Edit, Fix
 from klint.source.interpreter import SourceAnalysis
 from klint.source.names import canonical, is_keras
-from klint.source.values import Arg, CallSite, Const, Entry, Obj, Ref
+from klint.source.values import Arg, CallSite, Const, Entry, Obj, OptimizerObj, Ref
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,12 @@ class Finding:
     code: str
     name: str
     message: str
-    at: Loc
+    at: Loc | None
     fix: Fix | None = None
     view: str = "source"
     url: str = ""
+    site: Any = None  # for a finding located by a recorded construction site (file, line, col)
+    filename: str | None = None  # set when that site is in another file of the project
     # filled in by the engine
     row: int = 0
     col: int = 0
@@ -60,10 +62,12 @@ class Finding:
 def loc_of(x: Any) -> Loc | None:
     if isinstance(x, Loc):
         return x
+    if isinstance(x, OptimizerObj):
+        return loc_of(x.origin)
     if isinstance(x, tuple) and len(x) == 2:
         return Loc(x[0], x[1]) if x[0] is not None and x[1] is not None else None
     if isinstance(x, CallSite):
-        return Loc(x.node, x.top) if x.top is not None else None
+        return Loc(x.node, x.top) if x.top is not None and x.node is not None else None
     if isinstance(x, (Arg, Const, Entry)):
         return Loc(x.node, x.top) if x.node is not None and x.top is not None else None
     if isinstance(x, Obj):
@@ -106,27 +110,42 @@ class SourceContext:
 
     # ---------------------------------------------------------- reporting
 
+    view = "source"
+
     def report(self, at: Any, message: str, fix: Fix | None = None) -> bool:
+        """Report a finding at ``at``: a source location, or an object that has one."""
         loc = loc_of(at)
-        if loc is None:
-            return False
         r = self.rule
-        self.findings.append(Finding(r.code, r.name, message, loc, fix, "source", r.url()))
+        if loc is None:
+            where = getattr(at, "where", None)
+            if where is None:
+                return False
+            # a construction site outside the checked file's calls: no fix can be made there
+            self.findings.append(Finding(r.code, r.name, message, None, None, self.view, r.url(), site=where))
+            return True
+        self.findings.append(Finding(r.code, r.name, message, loc, fix, self.view, r.url()))
         return True
 
     # ------------------------------------------------------- fix builders
+    # A builder returns None when its target has no source location (a
+    # model-view object built outside the file); a fix with such an edit is
+    # no fix.
 
-    def fix(self, message: str, edits: list[Edit], safe: bool = True, imports: list | None = None) -> Fix:
+    def fix(self, message: str, edits: list, safe: bool = True, imports: list | None = None) -> Fix | None:
+        if not edits or any(e is None for e in edits):
+            return None
         return Fix(Applicability.SAFE if safe else Applicability.UNSAFE, message, edits, list(imports or []))
 
-    def replace(self, at: Any, text: str) -> Edit:
+    def replace(self, at: Any, text: str) -> Edit | None:
         loc = loc_of(at)
         if loc is None:
-            raise ValueError("edit target has no source location")
+            return None
         return Edit(loc, text, "replace")
 
-    def add_keyword(self, site: CallSite, name: str, value_code: str) -> Edit:
+    def add_keyword(self, site: CallSite | None, name: str, value_code: str) -> Edit | None:
         """Add ``name=value`` to a call, in the call's own layout."""
+        if site is None or site.node is None or site.top is None:
+            return None
         call = site.node
         args = list(call.args)
         new_arg = cst.Arg(
@@ -225,3 +244,9 @@ def _literal_node(code: str) -> cst.BaseExpression:
             node = cst.Attribute(node, cst.Name(p))
         return node
     return cst.parse_expression(code)
+
+
+class ModelContext(SourceContext):
+    """The context of the model view: the same rules, reading the captured model."""
+
+    view = "model"

@@ -45,13 +45,18 @@ class TextEdit:
 
 @dataclass
 class Problem:
-    """A file klint could not check: it does not parse, cannot be decoded, or a rule failed."""
+    """A file klint could not check: it does not parse, cannot be decoded, or a rule failed.
+
+    A ``warning`` (the model view could not build the model) is shown but
+    does not change the exit code, which follows the findings.
+    """
 
     code: str
     name: str
     message: str
     row: int = 1
     col: int = 1
+    warning: bool = False
 
 
 @dataclass
@@ -134,10 +139,12 @@ def mentions_keras(data: bytes) -> bool:
 
 
 class Linter:
-    def __init__(self, rules: list, options: dict[str, dict], unsafe: bool = False):
+    def __init__(self, rules: list, options: dict[str, dict], unsafe: bool = False, graph=None):
         self.rules = [r() for r in rules if "source" in r.views]
+        self.model_rules = [r() for r in rules if "model" in r.views]
         self.options = {r.code: r.option_values(options.get(r.code)) for r in rules}
         self.unsafe = unsafe
+        self.graph = graph  # CaptureOptions when the model view is on
 
     def lint_text(self, path: str, text: str, ignore: list[str] = ()) -> tuple[list, list]:
         """Findings and problems for one source text (nothing written)."""
@@ -171,21 +178,70 @@ class Linter:
                 problems.append(Problem(
                     "KL003", "internal-error",
                     f"rule {rule.code} failed: {type(e).__name__}: {e} ({Path(tb.filename).name}:{tb.lineno})"))
-        findings = self.place(ctx.findings, module, text, positions)
+        findings = list(ctx.findings)
+        if self.graph is not None and self.model_rules and os.path.isfile(path):
+            findings += self.model_view(path, text, module, analysis, positions, problems)
+        findings = self.place(findings, module, text, positions, path)
         return findings, problems
 
-    def place(self, findings: list[Finding], module: cst.Module, text: str, positions: Positions) -> list:
-        """Give findings rows and columns and text edits; drop suppressed and duplicate ones."""
+    def model_view(self, path: str, text: str, module, analysis, positions, problems: list) -> list:
+        """Findings of the rules on the real model, built by running the script."""
+        from klint.context import ModelContext
+        from klint.model import runner, view
+
+        res = runner.capture(Path(path), text.encode("utf-8"), self.graph)
+        if res.warning:
+            problems.append(Problem("KL005", "model-view", f"model view: {res.warning}", res.line or 1, 1,
+                                    warning=True))
+        if not res.snapshot or not res.snapshot.get("models"):
+            return []
+        model = view.build(res.snapshot, analysis, positions, path)
+        ctx = ModelContext(path, text, module, model, self.options)
+        ctx.positions = positions
+        for rule in self.model_rules:
+            ctx.rule = rule
+            try:
+                rule.check(ctx)
+            except Exception as e:
+                tb = traceback.extract_tb(e.__traceback__)[-1]
+                problems.append(Problem(
+                    "KL003", "internal-error",
+                    f"rule {rule.code} failed on the model view: {type(e).__name__}: {e} "
+                    f"({Path(tb.filename).name}:{tb.lineno})"))
+        return ctx.findings
+
+    def place(self, findings: list[Finding], module: cst.Module, text: str, positions: Positions,
+              path: str = "") -> list:
+        """Give findings rows and columns and text edits; drop suppressed and duplicate ones.
+
+        Findings of both views at the same place with the same code are one:
+        the first (the source view's, which runs first) is kept.
+        """
         if not findings:
             return []
         out: list = []
         seen: set = set()
         import_anchor = None
+        here = os.path.realpath(path) if path else None
         for f in findings:
+            if f.at is None:
+                # located by a recorded construction site
+                site = f.site
+                f.row, f.col = site.line or 1, (site.col or 0) + 1
+                f.end_row, f.end_col = f.row, f.col
+                other = site.file and here and os.path.realpath(site.file) != here
+                if other:
+                    f.filename = site.file
+                key = (f.code, f.row, f.col, f.filename)
+                if key in seen or (not other and _suppressed(f.code, _line_comments(text, f.row))):
+                    continue
+                seen.add(key)
+                out.append(f)
+                continue
             span = positions.report_span(f.at.node, f.at.top)
             f.row, f.col = positions.row_col(span.start)
             f.end_row, f.end_col = positions.row_col(span.end)
-            key = (f.code, f.row, f.col)
+            key = (f.code, f.row, f.col, None)
             if key in seen:
                 continue
             seen.add(key)
@@ -245,6 +301,18 @@ class Linter:
         findings, problems = self.lint_text(path, text, ignore)
         warnings.append(f"fixes did not converge after {MAX_FIX_PASSES} passes")
         return text, fixed, findings, problems, warnings
+
+
+def _line_comments(text: str, row: int) -> list[str]:
+    """The comment on line ``row``, read with the tokenizer (so ``#`` in strings does not count)."""
+    lines = text.splitlines(keepends=True)
+    if not 1 <= row <= len(lines):
+        return []
+    try:
+        toks = tokenize.generate_tokens(io.StringIO(lines[row - 1]).readline)
+        return [t.string for t in toks if t.type == tokenize.COMMENT]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return []
 
 
 def _ignore_file_comment(text: str) -> bool:

@@ -34,6 +34,8 @@ class Diagnostic:
 def diagnostics_for(display: str, text: str | None, findings: list, problems: list, unsafe: bool) -> list:
     out: list[Diagnostic] = []
     for p in problems:
+        if getattr(p, "warning", False):
+            continue  # shown by the caller as a warning
         out.append(Diagnostic(p.code, p.name, p.message, display, p.row, p.col, p.row, p.col))
     pos = None
     for f in findings:
@@ -52,9 +54,20 @@ def diagnostics_for(display: str, text: str | None, findings: list, problems: li
                 ],
             }
         fixable = fix is not None and (applicability == Applicability.SAFE.value or unsafe)
-        out.append(Diagnostic(f.code, f.name, f.message, display, f.row, f.col, f.end_row, f.end_col, fix,
+        name = display if not getattr(f, "filename", None) else _display(f.filename)
+        out.append(Diagnostic(f.code, f.name, f.message, name, f.row, f.col, f.end_row, f.end_col, fix,
                               f.url, f.view, fixable, applicability))
     return out
+
+
+def _display(path: str) -> str:
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
 
 
 class _RowCol:

@@ -68,6 +68,7 @@ class InitActivationMismatch(Rule):
     code = "KL101"
     name = "init-activation-mismatch"
     summary = "Kernel initializer does not match the layer's activation"
+    views = ("source", "model")
     fix = FixAvailability.ALWAYS
 
     VALID = [
@@ -176,7 +177,8 @@ class InitActivationMismatch(Rule):
         done: set = set()
         for layer in ctx.analysis.layers:
             params = K.KERNEL_LAYERS.get(layer.qual)
-            if params is None or layer.node in done or layer.site is None:
+            key = layer.node if layer.node is not None else id(layer)
+            if params is None or key in done:
                 continue
             param = params[0]
             init = classify_initializer(layer.arg(param))
@@ -188,7 +190,7 @@ class InitActivationMismatch(Rule):
             want = wanted_family(eff.activation)
             if want is None or not mismatched(want, init.family):
                 continue
-            done.add(layer.node)
+            done.add(key)
             variant = "normal" if init.how == "default" else init.variant
             if want == "lecun" and init.how == "default":
                 variant = "normal"
@@ -206,10 +208,12 @@ class InitActivationMismatch(Rule):
             message = (f"`{short}` feeds {eff.activation}{where} but its `{param}` is {init.text}; "
                        f"{eff.activation} wants {family_text} initialization")
             fix = self.make_fix(ctx, layer, param, init, want, variant, new_name)
-            ctx.report(layer.site, message, fix)
+            ctx.report(layer, message, fix)
 
     def make_fix(self, ctx, layer, param, init, want, variant, new_name):
         msg = f"Set `{param}` to {new_name!r}"
+        if layer.site is None or layer.site.node is None:
+            return None
         if init.how == "default":
             q = _quote(layer)
             return ctx.fix(msg, [ctx.add_keyword(layer.site, param, f"{q}{new_name}{q}")])
@@ -224,6 +228,8 @@ class InitActivationMismatch(Rule):
             return ctx.fix(msg, [ctx.replace(a, f"{q}{new_name}{q}")], safe=local)
         if init.how == "class":
             obj: Obj = a.value
+            if obj.site is None or obj.site.node is None:
+                return None
             cls_name = K.INITIALIZER_CLASSES[(want, variant)]
             func = obj.site.node.func
             inline = local and obj.site.node is a.node

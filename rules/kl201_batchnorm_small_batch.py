@@ -68,6 +68,7 @@ class BatchNormSmallBatch(Rule):
     code = "KL201"
     name = "batchnorm-small-batch"
     summary = "BatchNormalization trained with a small batch"
+    views = ("source", "model")
     fix = FixAvailability.SOMETIMES
     options = {"min-batch-size": Option(_positive_int, 16, "smallest safe batch size")}
 
@@ -166,14 +167,15 @@ class BatchNormSmallBatch(Rule):
             line = ctx.line(fit.batch) if fit.batch.node is not None else None
             origin = fit.batch_from + (f" on line {line}" if line else "")
             for layer in layers:
-                if not has_batchnorm(layer) or layer.node in reported or layer.frozen:
+                key = layer.node if layer.node is not None else id(layer)
+                if not has_batchnorm(layer) or key in reported or layer.frozen:
                     continue
                 if isinstance(layer, ModelObj):
                     if layer.inference_call:
                         continue
-                    reported.add(layer.node)
+                    reported.add(key)
                     short = layer.qual.rsplit(".", 1)[1]
-                    ctx.report(layer.site, (
+                    ctx.report(layer, (
                         f"`{short}` contains BatchNormalization and is trained with batch size {size} "
                         f"(from {origin}), below {minimum}: freeze it (`trainable = False` or "
                         f"`training=False`) or use a larger batch"))
@@ -191,8 +193,8 @@ class BatchNormSmallBatch(Rule):
             fix = ctx.fix("Set `momentum=0.9`", [ctx.replace(m, "0.9")], safe=m.via in ("keyword", "positional"))
         else:
             return  # a momentum the source view cannot read
-        reported.add(layer.node)
+        reported.add(layer.node if layer.node is not None else id(layer))
         short = layer.qual.rsplit(".", 1)[1]
-        ctx.report(layer.site, (
+        ctx.report(layer, (
             f"`{short}` is trained with batch size {size} (from {origin}), below {minimum}: its batch "
             f"statistics are noise; use a larger batch or GroupNormalization, or set momentum=0.9"), fix)

@@ -56,6 +56,7 @@ class MissingGradientClipping(Rule):
     code = "KL301"
     name = "missing-gradient-clipping"
     summary = "Recurrent model trained without gradient clipping"
+    views = ("source", "model")
     fix = FixAvailability.SOMETIMES
     options = {"always": Option(bool, False, "report every unclipped optimizer")}
 
@@ -168,12 +169,14 @@ class MissingGradientClipping(Rule):
             if opt.qual in WRAPPING_OPTIMIZERS or optimizer_clipping(opt) is not False:
                 continue
             origin = opt.origin
-            if origin is None or id(origin.node) in done:
+            key = getattr(origin, "node", None)
+            key = id(key) if key is not None else id(opt)
+            if origin is None or key in done:
                 continue
             culprit = None if always else self.recurrent_layer(a, opt)
             if not always and culprit is None:
                 continue
-            done.add(id(origin.node))
+            done.add(key)
             if always:
                 message = f"`{opt.short}` applies gradients without clipping"
             else:
@@ -182,7 +185,7 @@ class MissingGradientClipping(Rule):
                 where = f" on line {line}" if line else ""
                 message = (f"`{opt.short}` trains a model with a recurrent layer (`{name}`{where}) but does not "
                            f"clip gradients: set `clipnorm` (or `clipvalue`/`global_clipnorm`)")
-            ctx.report(origin, message, self.make_fix(ctx, opt))
+            ctx.report(opt, message, self.make_fix(ctx, opt))
         # custom loops whose optimizer the source view cannot see
         for loop in a.loops:
             if loop.optimizer is not None or loop.clipped or loop.owner is not None:

@@ -83,6 +83,7 @@ class UnscheduledHighLearningRate(Rule):
     code = "KL401"
     name = "unscheduled-high-learning-rate"
     summary = "High constant learning rate with no schedule"
+    views = ("source", "model")
     fix = FixAvailability.SOMETIMES
     options = {"thresholds": Option(_thresholds, DEFAULT_THRESHOLDS, "learning rate thresholds by optimizer")}
 
@@ -155,7 +156,8 @@ class UnscheduledHighLearningRate(Rule):
         thresholds = ctx.options["thresholds"]
         done: set = set()
         for opt in a.optimizers:
-            if opt.site is None or opt.qual in WRAPPING_OPTIMIZERS or opt.node in done:
+            key = opt.node if opt.node is not None else id(opt)
+            if opt.site is None or opt.qual in WRAPPING_OPTIMIZERS or key in done:
                 continue
             limit = thresholds.get(opt.short)
             if limit is None:
@@ -171,7 +173,7 @@ class UnscheduledHighLearningRate(Rule):
                 continue  # Keras 2's time-based decay schedules the rate (and Keras 3 rejects it: KL402)
             if self.has_lr_callback(a, opt, lr_callback_classes):
                 continue
-            done.add(opt.node)
+            done.add(key)
             source = ""
             if arg.node is not None and arg.value.node is not None and arg.value.node is not arg.node:
                 line = ctx.line(arg.value)
@@ -185,7 +187,7 @@ class UnscheduledHighLearningRate(Rule):
                        f"decay_rate=0.9)")
                 fix = ctx.fix("Wrap the learning rate in an `ExponentialDecay` schedule",
                               [ctx.replace(arg, new)], safe=False, imports=imports)
-            ctx.report(opt.site, message, fix)
+            ctx.report(opt, message, fix)
 
     @staticmethod
     def has_lr_callback(a, opt, lr_classes) -> bool:

@@ -1,0 +1,312 @@
+"""The snapshot, seen through the objects the rules already read.
+
+Rules are written once against the source view's objects (layers with
+``arg()``, ``consumers``, ``is_output``...; optimizers; fits). This module
+builds the same objects from a snapshot, so that the same rule code judges
+the real model:
+
+* values come from the real layer and optimizer configs;
+* graph edges, outputs and trainability come from the built model;
+* each object's location is its recorded construction site. When that site
+  is a call of the same kind in the checked file, the object carries that
+  call's :class:`CallSite`, so findings point there and the rules' fixes
+  edit it, exactly as for a source finding. A site elsewhere (another file,
+  or a library call such as ``ResNet50(...)`` for the layers it builds) is
+  reported without a fix.
+"""
+from __future__ import annotations
+
+from klint.source.interpreter import FitInfo, LoopInfo, SourceAnalysis
+from klint.source.names import canonical
+from klint.source.values import (
+    ABSENT,
+    UNKNOWN,
+    Arg,
+    CallSite,
+    Const,
+    LayerObj,
+    ModelObj,
+    Obj,
+    OptimizerObj,
+    Ref,
+    SeqV,
+    UserObj,
+)
+
+#: Keras defaults of the arguments rules read, so that an argument the source
+#: does not spell and the config holds at its default reads as "not given".
+DEFAULTS = {
+    "activation": "linear",
+    "kernel_initializer": "glorot_uniform",
+    "momentum": 0.99,
+    "clipnorm": None, "clipvalue": None, "global_clipnorm": None,
+}
+
+_INITIALIZER_NAMES = {
+    "GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal", "HeUniform": "he_uniform",
+    "HeNormal": "he_normal", "LecunUniform": "lecun_uniform", "LecunNormal": "lecun_normal",
+}
+
+
+class Site:
+    """A construction site that is not a call of the checked file."""
+
+    def __init__(self, file: str, line: int, col: int | None):
+        self.file, self.line, self.col = file, line, col
+
+
+def config_value(name: str, value):
+    """A config entry as a source-view value."""
+    if isinstance(value, dict) and "class_name" in value:
+        cls = value.get("class_name")
+        if name.endswith("initializer"):
+            simple = _INITIALIZER_NAMES.get(cls)
+            if simple is not None:
+                return Const(simple)
+            return UNKNOWN  # VarianceScaling, Orthogonal, custom: not judged
+        module = value.get("module") or ""
+        return Obj(canonical(f"{module}.{cls}") if module else cls)
+    if isinstance(value, dict) and "function" in value:
+        return Ref(f"{value.get('module')}.{value['function']}", canonical(f"{value.get('module')}.{value['function']}"))
+    if isinstance(value, float):
+        return Const(float(f"{value:.7g}"))  # configs hold float32 values: 0.05 is 0.0500000007
+    if isinstance(value, (str, int, bool)) or value is None:
+        return Const(value)
+    return UNKNOWN
+
+
+class SnapLayer(LayerObj):
+    """A layer of the built model; ``arg`` answers from its config."""
+
+    def __init__(self, entry: dict, site, source_site: CallSite | None):
+        super().__init__(canonical(_module_qual(entry)), source_site)
+        self.entry = entry
+        self.config = entry.get("config") or {}
+        self.where = site  # Site, or None when the source call is known
+        self.frozen = not entry.get("trainable", True)
+
+    def arg(self, name: str, pos: int | None = None, *aliases: str):
+        src = self.site.arg(name, pos, *aliases) if self.site is not None else ABSENT
+        if name not in self.config:
+            return src if self.site is not None else UNKNOWN
+        value = config_value(name, self.config[name])
+        if isinstance(src, Arg):
+            return Arg(value, src.node, src.via, name, src.top) if not _same(value, src.value) else src
+        default = DEFAULTS.get(name, object())
+        if isinstance(value, Const) and value.value == default and src is ABSENT:
+            return ABSENT  # the Keras default, not spelled in the source
+        return Arg(value, None, "config", name, None)
+
+
+def _same(a, b) -> bool:
+    return isinstance(a, Const) and isinstance(b, Const) and a.value == b.value
+
+
+def _module_qual(entry: dict) -> str:
+    qual = entry.get("qual") or entry.get("class", "")
+    return qual
+
+
+class SnapOptimizer(OptimizerObj):
+    def __init__(self, info: dict, source_site: CallSite | None, string: Arg | None):
+        super().__init__(canonical(info.get("qual") or info.get("class", "")), source_site)
+        self.info = info
+        self.config = info.get("config") or {}
+        self.string = string
+        self.where = None
+
+    @property
+    def origin(self):
+        return self.string if self.string is not None else (self.site if self.site is not None else self.where)
+
+
+class SnapSite(CallSite):
+    """The source call an optimizer came from, answering with the built optimizer's values."""
+
+    def __init__(self, opt: SnapOptimizer, source: CallSite | None):
+        super().__init__(source.node if source is not None else None, source.top if source is not None else None)
+        self.opt = opt
+        self.source = source
+
+    def arg(self, name: str, pos: int | None = None, *aliases: str):
+        cfg = self.opt.config
+        src = self.source.arg(name, pos, *aliases) if self.source is not None else ABSENT
+        if name == "learning_rate":
+            sched = self.opt.info.get("schedule")
+            if sched:
+                return Arg(Obj(canonical(sched.get("qual") or "")), getattr(src, "node", None),
+                           getattr(src, "via", "config"), name, getattr(src, "top", None))
+        if name not in cfg:
+            return src if self.source is not None else ABSENT
+        value = config_value(name, cfg[name])
+        if isinstance(value, Const) and isinstance(value.value, float) and isinstance(src, Arg) and isinstance(
+                src.value, Const) and isinstance(src.value.value, (int, float)) and abs(
+                src.value.value - value.value) <= 1e-6 * max(1.0, abs(value.value)):
+            return src  # float32 round trip of the same number
+        if isinstance(src, Arg):
+            return Arg(value, src.node, src.via, name, src.top)
+        if isinstance(value, Const) and value.value is None:
+            return ABSENT
+        return Arg(value, None, "config", name, None)
+
+
+class ModelAnalysis(SourceAnalysis):
+    """A :class:`SourceAnalysis` whose models are the captured ones."""
+
+    def model_layers(self, model, _seen=None):
+        layers = getattr(model, "snap_layers", None)
+        if layers is not None:
+            return list(layers), False
+        return super().model_layers(model, _seen)
+
+    def all_models_layers(self) -> list:
+        return list(self.layers)
+
+
+def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> ModelAnalysis:
+    """The model view of one file: the snapshot's objects, located in ``source`` where possible."""
+    import os
+
+    here = os.path.realpath(path)
+    calls = _source_calls(source, positions)
+    a = ModelAnalysis()
+    a.module_scope = source.module_scope
+    a.imports = source.imports
+    a.roots = source.roots
+    a.lr_assignments = source.lr_assignments
+    a.classes = source.classes
+
+    def locate(site: dict | None, qual: str | None, kinds: tuple):
+        if not site:
+            return None, None
+        if os.path.realpath(site.get("file") or "") != here:
+            return None, Site(site.get("file"), site.get("line"), site.get("col"))
+        found = calls.get((site["line"], site.get("col")))
+        if found is None and site.get("col") is None:
+            cands = [v for (ln, _), v in calls.items() if ln == site["line"]]
+            found = cands[0] if len(cands) == 1 else None
+        if found is not None and isinstance(found, kinds) and (qual is None or found.qual == qual):
+            return found, None
+        return None, Site(site.get("file"), site.get("line"), site.get("col"))
+
+    optimizers: dict = {}
+    for info in snapshot.get("optimizers", []):
+        opt = _optimizer(info, locate)
+        optimizers[info.get("index")] = opt
+        a.optimizers.append(opt)
+
+    for m in snapshot.get("models", []):
+        model = ModelObj("keras.Model", None, kind="snapshot")
+        src_model, where = locate(m.get("site"), None, (ModelObj,))
+        model.site = src_model.site if src_model is not None else None
+        model.where = where
+        layers: dict = {}
+        for entry in m.get("layers", []):
+            if entry.get("class") == "InputLayer":
+                continue
+            qual = canonical(_module_qual(entry))
+            src, where = locate(entry.get("site"), qual, (LayerObj, ModelObj))
+            layer = SnapLayer(entry, where, src.site if isinstance(src, LayerObj) else None)
+            if entry.get("is_model"):
+                layer.qual = "keras.Model"
+            wrapped = (entry.get("config") or {}).get("layer")
+            if isinstance(wrapped, dict) and "class_name" in wrapped:
+                inner = SnapLayer({"qual": f"{wrapped.get('module') or 'keras.layers'}.{wrapped['class_name']}",
+                                   "config": wrapped.get("config") or {}}, None, None)
+                layer.wrapped = inner
+            cell = (entry.get("config") or {}).get("cell")
+            if isinstance(cell, dict) and "class_name" in cell:
+                layer.wrapped = SnapLayer({"qual": f"{cell.get('module') or 'keras.layers'}.{cell['class_name']}",
+                                           "config": cell.get("config") or {}}, None, None)
+            layers[entry["id"]] = layer
+        for s, d in m.get("edges", []):
+            if s in layers and d in layers:
+                layers[s].consumers.append(layers[d])
+                layers[d].producers.append(layers[s])
+        for o in m.get("outputs", []):
+            if o in layers:
+                layers[o].is_output = True
+        model.snap_layers = [x for x in layers.values() if x.qual != "keras.Model"]
+        a.layers.extend(model.snap_layers)
+        a.models.append(model)
+        opt = None
+        if m.get("optimizer"):
+            idx = m["optimizer"].get("index")
+            opt = optimizers.get(idx) if idx is not None else None
+            if opt is None:
+                opt = _optimizer(m["optimizer"], locate, compile_site=m.get("compile_site"), source=source,
+                                 calls=calls)
+                a.optimizers.append(opt)
+            opt.models.append(model)
+            model.optimizers.append(opt)
+        if m.get("fit"):
+            fit = _fit(m["fit"], model, source)
+            model.fits.append(fit)
+            a.fits.append(fit)
+        if m.get("loop"):
+            lo = m["loop"]
+            lopt = optimizers.get(lo.get("optimizer"))
+            loop = LoopInfo(lopt, [model], bool(lo.get("clipped")), None, None, None)
+            if lopt is not None:
+                lopt.loops.append(loop)
+            a.loops.append(loop)
+    return a
+
+
+def _optimizer(info: dict, locate, compile_site=None, source=None, calls=None) -> SnapOptimizer:
+    qual = canonical(info.get("qual") or "")
+    src, where = locate(info.get("site"), qual, (OptimizerObj,))
+    string = None
+    if src is None and compile_site and source is not None:
+        # made by compile(optimizer="adam"): the string in that compile call
+        for c in source.compiles:
+            if c.optimizer is not None and c.optimizer.string is not None and calls.get(
+                    (compile_site["line"], compile_site.get("col"))) is c:
+                string = c.optimizer.string
+    opt = SnapOptimizer(info, None, string)
+    opt.site = SnapSite(opt, src.site if src is not None else None)
+    if src is None and string is None:
+        opt.where = where
+        if opt.site.node is None:
+            opt.site = SnapSite(opt, None)
+    return opt
+
+
+def _fit(info: dict, model, source: SourceAnalysis) -> FitInfo:
+    batch, src = None, ""
+    if info.get("batch_size"):
+        batch, src = Arg(Const(int(info["batch_size"])), None, "config"), "`fit(batch_size=...)`"
+    elif info.get("data_batch"):
+        batch, src = Arg(Const(int(info["data_batch"])), None, "config"), "the batch size of the training data"
+    elif info.get("data") in ("ndarray", "list", "Tensor", "EagerTensor", "dict"):
+        batch, src = Arg(Const(32), None, "default"), "the default of `fit()`"
+    classes = {c.node.name.value: c for c in source.classes}
+    items = []
+    for cb in info.get("callbacks", []):
+        if cb.get("module") == "__main__" and cb.get("class") in classes:
+            items.append(UserObj(classes[cb["class"]]))
+        else:
+            items.append(Obj(canonical(cb.get("qual") or "")))
+    return FitInfo(model, None, batch, src, SeqV(items), UNKNOWN)
+
+
+def _source_calls(source: SourceAnalysis, positions) -> dict:
+    """Source objects by the (line, 0-based column) of their construction call."""
+    out: dict = {}
+    objs = list(source.layers) + list(source.models) + list(source.optimizers)
+    for o in objs:
+        site = getattr(o, "site", None)
+        if site is None or site.top is None:
+            continue
+        span = positions.report_span(site.node, site.top)
+        row, col = positions.row_col(span.start)
+        out.setdefault((row, col - 1), o)
+    for c in source.compiles:
+        site = c.site
+        if site.top is None:
+            continue
+        span = positions.report_span(site.node, site.top)
+        row, col = positions.row_col(span.start)
+        out.setdefault((row, col - 1), c)
+    return out
+
