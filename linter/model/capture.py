@@ -477,6 +477,8 @@ def optimizer_info(rec: Recorder, opt) -> dict:
 def main(argv: list[str]) -> int:
     import argparse
 
+    if argv[:1] == ["--serve"]:
+        return serve()
     ap = argparse.ArgumentParser(prog="klint.model.capture")
     ap.add_argument("script")
     ap.add_argument("out")
@@ -485,26 +487,32 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--no-auto-factories", action="store_true")
     ap.add_argument("--source", default=None, help="run this text as SCRIPT (the file on disk may be older)")
     a = ap.parse_args(argv)
+    run_one(a.script, a.out, a.root, a.factory, a.source, a.no_auto_factories)
+    return 0
 
-    script = os.path.realpath(a.script)
-    root = os.path.realpath(a.root or os.path.dirname(script))
+
+def run_one(script: str, out: str, root: str | None, factories: list, source: str | None,
+            no_auto_factories: bool = False) -> None:
+    """Run one script to its first training call and write its snapshot to ``out``."""
+    script = os.path.realpath(script)
+    root = os.path.realpath(root or os.path.dirname(script))
     rec = Recorder(root, script)
     status, error = "end", None
     try:
         import keras  # noqa: F401
     except BaseException as e:  # no Keras in this interpreter
-        write(a.out, {"version": SNAPSHOT_VERSION, "status": "error", "trigger": None, "trigger_site": None,
-                      "error": {"type": type(e).__name__, "message": str(e), "file": None, "line": None,
-                                "where": "import keras"},
-                      "models": [], "optimizers": []})
-        return 0
+        write(out, {"version": SNAPSHOT_VERSION, "status": "error", "trigger": None, "trigger_site": None,
+                    "error": {"type": type(e).__name__, "message": str(e), "file": None, "line": None,
+                              "where": "import keras"},
+                    "models": [], "optimizers": []})
+        return
     install(rec)
     sys.path.insert(0, os.path.dirname(script))
     sys.argv = [script]
     namespace: dict = {}
     try:
-        if a.source:
-            namespace = run_text(script, a.source)
+        if source:
+            namespace = run_text(script, source)
         else:
             namespace = runpy.run_path(script, run_name="__main__")
     except StopCapture:
@@ -520,14 +528,59 @@ def main(argv: list[str]) -> int:
                  "file": site["file"] if site else None, "line": site["line"] if site else None,
                  "traceback": "".join(traceback.format_exception(type(e), e, e.__traceback__))[-4000:]}
     if status != "trained" and not _has_models(rec):
-        status = run_factories(rec, a, namespace, status)
+        status = run_factories(rec, factories, no_auto_factories, namespace, status)
     try:
         snap = snapshot(rec, status, error)
     except BaseException as e:
         snap = {"version": SNAPSHOT_VERSION, "status": "error", "trigger": rec.trigger, "trigger_site": None,
                 "error": {"type": type(e).__name__, "message": f"klint could not read the model: {e}",
                           "file": None, "line": None}, "models": [], "optimizers": []}
-    write(a.out, snap)
+    write(out, snap)
+
+
+def serve() -> int:
+    """The warm server: import Keras once, then fork one isolated child per script.
+
+    Requests are JSON lines on stdin. For each, the server answers
+    ``{"pid": N}`` when the child starts and ``{"pid": N, "status": S}`` when
+    it ends; the parent kills the child's process group on timeout.
+    """
+    try:
+        import keras  # noqa: F401  - the one import every child shares
+    except BaseException as e:
+        print(json.dumps({"ready": False, "error": f"{type(e).__name__}: {e}"}), flush=True)
+        return 0
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        try:
+            req = json.loads(line)
+        except ValueError:
+            continue
+        pid = os.fork()
+        if pid == 0:  # the child: its own session, files and folder
+            code = 1
+            try:
+                os.setsid()
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                log = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                os.chdir(os.path.dirname(os.path.realpath(req["script"])))
+                run_one(req["script"], req["out"], req.get("root"), req.get("factories", []), req.get("source"),
+                        req.get("no_auto_factories", False))
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    os._exit(code)
+        print(json.dumps({"pid": pid}), flush=True)
+        _, status = os.waitpid(pid, 0)
+        print(json.dumps({"pid": pid, "status": status}), flush=True)
     return 0
 
 
@@ -556,18 +609,18 @@ def _has_models(rec: Recorder) -> bool:
     return any(isinstance(r(), keras.Model) for r in rec.layers)
 
 
-def run_factories(rec: Recorder, a, namespace: dict, status: str) -> str:
+def run_factories(rec: Recorder, factories: list, no_auto: bool, namespace: dict, status: str) -> str:
     import importlib
 
     calls = []
-    for spec in a.factory:
+    for spec in factories:
         mod, _, fn = spec.partition(":")
         try:
             m = importlib.import_module(mod)
             calls.append(getattr(m, fn))
         except Exception:
             continue
-    if not calls and not a.no_auto_factories:
+    if not calls and not no_auto:
         import inspect
 
         for name in FACTORY_NAMES:

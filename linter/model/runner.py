@@ -9,6 +9,7 @@ and of everything that affects the capture.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -91,42 +92,46 @@ def capture_env() -> dict:
 def run_capture(script: Path, opts: CaptureOptions, source: bytes | None = None) -> CaptureResult:
     with tempfile.TemporaryDirectory(prefix="klint-capture-") as td:
         out = Path(td) / "snapshot.json"
-        cmd = [opts.python, str(CAPTURE), str(script), str(out), "--root", str(opts.root or script.parent)]
+        text = None
         if source is not None:
             text = Path(td) / "source.py"
             text.write_bytes(source)
-            cmd += ["--source", str(text)]
-        for f in opts.factories:
-            cmd += ["--factory", f]
-        try:
-            proc = subprocess.Popen(cmd, cwd=str(script.parent), env=capture_env(), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-        except OSError as e:
-            return CaptureResult(None, f"cannot start {opts.python}: {e.strerror or e}")
-        timed_out = False
-        try:
-            stdout, stderr = proc.communicate(timeout=opts.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-            stdout, stderr = proc.communicate()
-        finally:
-            _kill_group(proc)  # anything the script left running in its group
-        so = stdout.decode("utf-8", "replace")
-        se = stderr.decode("utf-8", "replace")
+        root = str(opts.root or script.parent)
+        server = _server(opts.python)
+        outcome = None
+        if server is not None:
+            outcome = server.run({"script": str(script), "out": str(out), "log": str(Path(td) / "output.log"),
+                                  "root": root, "factories": list(opts.factories),
+                                  "source": str(text) if text else None}, opts.timeout)
+            if outcome is None:  # the server died: start afresh next time, and run this one alone
+                _SERVERS.pop(opts.python, None)
+        if outcome is None:
+            cmd = [opts.python, str(CAPTURE), str(script), str(out), "--root", root]
+            for f in opts.factories:
+                cmd += ["--factory", f]
+            if text is not None:
+                cmd += ["--source", str(text)]
+            outcome = _one_shot(cmd, script, opts.timeout)
+            if isinstance(outcome, CaptureResult):
+                return outcome
+        timed_out, code, output = outcome
         if timed_out:
             return CaptureResult(None, f"the script did not reach training within {opts.timeout:g} s "
                                        "(raise `timeout` in [tool.klint] if it needs longer)",
-                                 stdout=so, stderr=se, extra={"timeout": True})
+                                 stdout=output, extra={"timeout": True})
         if not out.is_file():
-            tail = (se.strip().splitlines() or ["no output"])[-1]
-            return CaptureResult(None, f"the capture process failed (exit code {proc.returncode}): {tail}",
-                                 stdout=so, stderr=se)
+            tail = (output.strip().splitlines() or ["no output"])[-1]
+            return CaptureResult(None, f"the capture process failed (exit code {code}): {tail}", stdout=output)
         try:
             snap = json.loads(out.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            return CaptureResult(None, f"unreadable snapshot: {e}", stdout=so, stderr=se)
-    res = CaptureResult(snap, stdout=so, stderr=se)
+            return CaptureResult(None, f"unreadable snapshot: {e}", stdout=output)
+    return describe(snap, script, opts, output)
+
+
+def describe(snap: dict, script: Path, opts: CaptureOptions, output: str) -> CaptureResult:
+    """The snapshot, with a clear warning when the script could not be captured as it should."""
+    res = CaptureResult(snap, stdout=output)
     err = snap.get("error")
     if err:
         where = ""
@@ -134,17 +139,151 @@ def run_capture(script: Path, opts: CaptureOptions, source: bytes | None = None)
             where = f" at {os.path.basename(err['file'])}:{err['line']}"
             if Path(err["file"]).resolve() == script:
                 res.line = err["line"]
+        message = (err.get("message") or "").strip()
+        first = message.splitlines()[0] if message else ""
         if err.get("where") == "import keras":
-            res.warning = f"cannot build the model: Keras is not importable in {opts.python}: {err['message']}"
+            res.warning = f"cannot build the model: Keras is not importable in {opts.python}: {first}"
         elif err.get("type") == "SystemExit":
-            res.warning = f"{err['message']} before training" + (
-                "" if snap.get("models") else "; no model was built")
+            res.warning = f"{first} before training" + ("" if snap.get("models") else "; no model was built")
         else:
-            res.warning = (f"the script raised {err['type']}: {err['message'].strip().splitlines()[0] if err['message'].strip() else ''}"
-                           f"{where}" + ("" if snap.get("models") else "; no model was built"))
+            res.warning = (f"the script raised {err['type']}: {first}{where}"
+                           + ("" if snap.get("models") else "; no model was built"))
     elif not snap.get("models"):
         res.warning = "the script built no Keras model (and no build_model()-like factory was found)"
     return res
+
+
+def _one_shot(cmd: list, script: Path, timeout: float):
+    """Run one capture in its own interpreter: (timed out, exit code, output), or a CaptureResult on failure."""
+    try:
+        proc = subprocess.Popen(cmd, cwd=str(script.parent), env=capture_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as e:
+        return CaptureResult(None, f"cannot start {cmd[0]}: {e.strerror or e}")
+    timed_out = False
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc)
+        output, _ = proc.communicate()
+    finally:
+        _kill_group(proc)  # anything the script left running in its group
+    return timed_out, proc.returncode, output.decode("utf-8", "replace")
+
+
+class CaptureServer:
+    """A warm interpreter that has imported Keras once and forks a child per script."""
+
+    def __init__(self, python: str):
+        self.proc = subprocess.Popen([python, str(CAPTURE), "--serve"], env=capture_env(),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     start_new_session=True, bufsize=0)
+        self.buf = b""
+        hello = self._read(180.0)
+        if not hello or not hello.get("ready"):
+            self.close()
+            raise OSError((hello or {}).get("error") or "the capture server did not start")
+
+    def _read(self, timeout: float) -> dict | None:
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        try:
+            return json.loads(line)
+        except ValueError:
+            return None
+
+    def run(self, request: dict, timeout: float):
+        """(timed out, status, output) for one script, or None when the server is gone."""
+        try:
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return None
+        started = self._read(30.0)
+        if not started or "pid" not in started:
+            return None
+        pid = started["pid"]
+        done = self._read(timeout)
+        timed_out = done is None
+        if timed_out:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+            done = self._read(10.0)
+            if done is None:
+                self.close()
+                _SERVERS.pop(next((k for k, v in _SERVERS.items() if v is self), None), None)
+        else:
+            try:
+                os.killpg(pid, signal.SIGKILL)  # whatever the script left running
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+        try:
+            output = Path(request["log"]).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            output = ""
+        return timed_out, (done or {}).get("status"), output
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        _kill_group(self.proc)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+_SERVERS: dict = {}
+_FAILED: set = set()
+
+
+def _server(python: str) -> CaptureServer | None:
+    if not hasattr(os, "fork") or python in _FAILED:
+        return None
+    server = _SERVERS.get(python)
+    if server is not None and server.proc.poll() is None:
+        return server
+    try:
+        server = CaptureServer(python)
+    except OSError:
+        _FAILED.add(python)
+        return None
+    _SERVERS[python] = server
+    return server
+
+
+def shutdown() -> None:
+    """Stop every warm server (klint calls this before it exits)."""
+    while _SERVERS:
+        _, server = _SERVERS.popitem()
+        server.close()
+
+
+atexit.register(shutdown)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -16,7 +16,7 @@ the real model:
 """
 from __future__ import annotations
 
-from klint.source.interpreter import FitInfo, LoopInfo, SourceAnalysis
+from klint.source.interpreter import CompileInfo, FitInfo, LoopInfo, SourceAnalysis
 from klint.source.names import canonical
 from klint.source.values import (
     ABSENT,
@@ -173,8 +173,11 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
     a.module_scope = source.module_scope
     a.imports = source.imports
     a.roots = source.roots
+    # what the file does besides building the model is the source view's to say
     a.lr_assignments = source.lr_assignments
     a.classes = source.classes
+    a.callbacks = source.callbacks
+    a.schedules = source.schedules
 
     def locate(site: dict | None, qual: str | None, kinds: tuple):
         if not site:
@@ -191,7 +194,7 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
 
     optimizers: dict = {}
     for info in snapshot.get("optimizers", []):
-        opt = _optimizer(info, locate)
+        opt = _optimizer(info, locate, calls)
         optimizers[info.get("index")] = opt
         a.optimizers.append(opt)
 
@@ -234,8 +237,7 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
             idx = m["optimizer"].get("index")
             opt = optimizers.get(idx) if idx is not None else None
             if opt is None:
-                opt = _optimizer(m["optimizer"], locate, compile_site=m.get("compile_site"), source=source,
-                                 calls=calls)
+                opt = _optimizer(m["optimizer"], locate, calls)
                 a.optimizers.append(opt)
             opt.models.append(model)
             model.optimizers.append(opt)
@@ -253,22 +255,21 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
     return a
 
 
-def _optimizer(info: dict, locate, compile_site=None, source=None, calls=None) -> SnapOptimizer:
+def _optimizer(info: dict, locate, calls: dict) -> SnapOptimizer:
     qual = canonical(info.get("qual") or "")
     src, where = locate(info.get("site"), qual, (OptimizerObj,))
     string = None
-    if src is None and compile_site and source is not None:
-        # made by compile(optimizer="adam"): the string in that compile call
-        for c in source.compiles:
-            if c.optimizer is not None and c.optimizer.string is not None and calls.get(
-                    (compile_site["line"], compile_site.get("col"))) is c:
-                string = c.optimizer.string
+    site = info.get("site")
+    if src is None and site:
+        # built by compile(optimizer="adam"): its site is that compile call, and the source
+        # view knows the string
+        c = calls.get((site["line"], site.get("col")))
+        if isinstance(c, CompileInfo) and c.optimizer is not None and c.optimizer.string is not None:
+            string = c.optimizer.string
     opt = SnapOptimizer(info, None, string)
     opt.site = SnapSite(opt, src.site if src is not None else None)
     if src is None and string is None:
         opt.where = where
-        if opt.site.node is None:
-            opt.site = SnapSite(opt, None)
     return opt
 
 
