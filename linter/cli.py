@@ -269,7 +269,7 @@ def collect_files(paths: list[str], cfg) -> tuple[list[Path], list]:
                 dirs[:] = sorted(d for d in dirs if d not in DEFAULT_EXCLUDE and not _is_venv(rootp / d)
                                  and not cfg.is_excluded(rootp / d))
                 for n in sorted(names):
-                    if n.endswith(".py"):
+                    if n.endswith((".py", ".keras")):
                         f = rootp / n
                         if not cfg.is_excluded(f):
                             key = os.path.abspath(f)
@@ -286,8 +286,18 @@ def collect_files(paths: list[str], cfg) -> tuple[list[Path], list]:
     return files, problems
 
 
+SAVED_MODEL_SUFFIXES = (".keras", ".json")
+
+
 def check_bytes(path: Path, data: bytes, cfg, linter: Linter, fixing: bool) -> FileResult:
     res = FileResult(str(path))
+    if path.suffix in SAVED_MODEL_SUFFIXES:
+        # a saved model, read as data: its findings have no source to fix
+        try:
+            res.findings, res.problems = linter.lint_saved(str(path), data)
+        except Exception as e:
+            res.problems = [Problem("KL003", "internal-error", f"klint failed on this file: {type(e).__name__}: {e}")]
+        return res
     if not mentions_keras(data):
         res.skipped = True
         return res

@@ -121,6 +121,9 @@ class SourceContext:
             if where is None:
                 return False
             # a construction site outside the checked file's calls: no fix can be made there
+            name = (getattr(at, "entry", None) or {}).get("name")
+            if name:
+                message += f" [layer {name!r}]"
             self.findings.append(Finding(r.code, r.name, message, None, None, self.view, r.url(), site=where))
             return True
         self.findings.append(Finding(r.code, r.name, message, loc, fix, self.view, r.url()))

@@ -184,6 +184,29 @@ class Linter:
         findings = self.place(findings, module, text, positions, path)
         return findings, problems
 
+    def lint_saved(self, path: str, data: bytes) -> tuple[list, list]:
+        """Findings on a saved model (``.keras`` archive or ``.json`` config), read as data only."""
+        from klint.context import ModelContext
+        from klint.model import saved, view
+        from klint.source.interpreter import SourceAnalysis
+
+        try:
+            config = saved.read_config(Path(path), data)
+        except saved.SavedModelError as e:
+            return [], [Problem("KL002", "unreadable-model", f"cannot read the saved model: {e}")]
+        snap = saved.snapshot(config, Path(path))
+        model = view.build(snap, SourceAnalysis(), None, path)
+        ctx = ModelContext(path, "", None, model, self.options)
+        problems: list = []
+        for rule in self.model_rules:
+            ctx.rule = rule
+            try:
+                rule.check(ctx)
+            except Exception as e:
+                problems.append(Problem("KL003", "internal-error",
+                                        f"rule {rule.code} failed on the saved model: {type(e).__name__}: {e}"))
+        return self.place(ctx.findings, None, "", None, path), problems
+
     def model_view(self, path: str, text: str, module, analysis, positions, problems: list) -> list:
         """Findings of the rules on the real model, built by running the script."""
         from klint.context import ModelContext
@@ -233,6 +256,8 @@ class Linter:
                 if other:
                     f.filename = site.file
                 key = (f.code, f.row, f.col, f.filename)
+                if (f.filename or path).endswith((".keras", ".json")):
+                    key += (f.message,)  # a saved model: every layer sits at the top of the file
                 if key in seen or (not other and _suppressed(f.code, _line_comments(text, f.row))):
                     continue
                 seen.add(key)
