@@ -60,6 +60,9 @@ class InitActivationMismatch(Rule):
 
     Custom initializers, `Orthogonal`, `VarianceScaling` with explicit
     arguments and other initializers it cannot judge are left alone.
+    In the model view, the layers a library builds for you (those inside a
+    `keras.applications` model) are not reported: their initialization is
+    the library's choice, and pretrained weights replace it anyway.
 
     ## Options
     None.
@@ -178,8 +181,8 @@ class InitActivationMismatch(Rule):
         for layer in ctx.analysis.layers:
             params = K.KERNEL_LAYERS.get(layer.qual)
             key = layer.node if layer.node is not None else id(layer)
-            if params is None or key in done:
-                continue
+            if params is None or key in done or layer.library:
+                continue  # a library's own layers (a keras.applications model's) are not the user's to initialize
             param = params[0]
             init = classify_initializer(layer.arg(param))
             if init is None:

@@ -53,6 +53,7 @@ class Site:
 
     def __init__(self, file: str, line: int, col: int | None):
         self.file, self.line, self.col = file, line, col
+        self.library = False
 
 
 def config_value(name: str, value):
@@ -180,6 +181,11 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
     a.schedules = source.schedules
 
     def locate(site: dict | None, qual: str | None, kinds: tuple):
+        """The source object built at ``site``, or where to report (a Site) when there is none.
+
+        A Site whose ``library`` flag is set is a call of the file that is not
+        this object's constructor: the object was built inside a library.
+        """
         if not site:
             return None, None
         if os.path.realpath(site.get("file") or "") != here:
@@ -190,7 +196,9 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
             found = cands[0] if len(cands) == 1 else None
         if found is not None and isinstance(found, kinds) and (qual is None or found.qual == qual):
             return found, None
-        return None, Site(site.get("file"), site.get("line"), site.get("col"))
+        where = Site(site.get("file"), site.get("line"), site.get("col"))
+        where.library = found is not None and getattr(found, "kind", None) == "application"
+        return None, where
 
     optimizers: dict = {}
     for info in snapshot.get("optimizers", []):
@@ -210,6 +218,7 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
             qual = canonical(_module_qual(entry))
             src, where = locate(entry.get("site"), qual, (LayerObj, ModelObj))
             layer = SnapLayer(entry, where, src.site if isinstance(src, LayerObj) else None)
+            layer.library = bool(where is not None and getattr(where, "library", False))
             if entry.get("is_model"):
                 layer.qual = "keras.Model"
             wrapped = (entry.get("config") or {}).get("layer")
@@ -239,8 +248,9 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
             if opt is None:
                 opt = _optimizer(m["optimizer"], locate, calls)
                 a.optimizers.append(opt)
-            opt.models.append(model)
-            model.optimizers.append(opt)
+            if not (_implicit(opt) and _own_train_step(m, source)):
+                opt.models.append(model)
+                model.optimizers.append(opt)
         if m.get("fit"):
             fit = _fit(m["fit"], model, source)
             model.fits.append(fit)
@@ -271,6 +281,23 @@ def _optimizer(info: dict, locate, calls: dict) -> SnapOptimizer:
     if src is None and string is None:
         opt.where = where
     return opt
+
+
+def _implicit(opt: SnapOptimizer) -> bool:
+    """Made by Keras itself (``compile()`` without an optimizer), not by the user's code."""
+    return opt.string is None and (opt.site is None or opt.site.source is None)
+
+
+def _own_train_step(m: dict, source: SourceAnalysis) -> bool:
+    """Whether the model's class (defined in the file) trains with its own ``train_step``.
+
+    Such a class (a GAN, typically) applies the optimizers it chose itself; the
+    default optimizer Keras compiles in is then unused.
+    """
+    for cls in source.classes:
+        if cls.node.name.value == m.get("class") and cls.find_method("train_step") is not None:
+            return True
+    return False
 
 
 def _fit(info: dict, model, source: SourceAnalysis) -> FitInfo:

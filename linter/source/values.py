@@ -195,6 +195,7 @@ class LayerObj(Obj):
     frozen: bool = False
     owner: ClassV | None = None
     wrapped: Value | None = None
+    library: bool = False  # built inside a library call (a keras.applications model's layers)
 
     def arg(self, name: str, pos: int | None = None, *aliases: str):
         return self.site.arg(name, pos, *aliases) if self.site else UNKNOWN
