@@ -169,25 +169,33 @@ class SourceContext:
             if idx == len(args):
                 last = args[-1]
                 comma = last.comma
+                # the whitespace before ")" belongs to the last argument: it moves to the new one
+                tail = last.whitespace_after_arg
                 if isinstance(comma, cst.Comma):
-                    # a trailing comma: the new argument follows it, with the same layout
-                    new_arg = new_arg.with_changes(comma=comma)
-                    args.append(new_arg)
+                    # a trailing comma (one argument a line, usually): the old last argument takes
+                    # the separator between arguments, the new one the trailing comma before ")"
+                    args[-1] = last.with_changes(comma=self._separator(args[:-1], call),
+                                                 whitespace_after_arg=cst.SimpleWhitespace(""))
+                    args.append(new_arg.with_changes(comma=comma, whitespace_after_arg=tail))
                 else:
-                    sep = self._separator(args)
-                    args[-1] = last.with_changes(comma=sep)
-                    args.append(new_arg)
+                    sep = self._separator(args, call)
+                    args[-1] = last.with_changes(comma=sep, whitespace_after_arg=cst.SimpleWhitespace(""))
+                    args.append(new_arg.with_changes(whitespace_after_arg=tail))
             else:
-                sep = self._separator(args)
+                sep = self._separator(args, call)
                 args.insert(idx, new_arg.with_changes(comma=sep))
             new_call = call.with_changes(args=args)
-        return Edit(Loc(call, site.top), self.code(new_call), "replace")
+        return Edit(Loc(call, site.top), new_call, "replace")
 
     @staticmethod
-    def _separator(args: list) -> cst.Comma:
+    def _separator(args: list, call: cst.Call) -> cst.Comma:
+        """The comma (with its whitespace) that separates this call's arguments."""
         for a in args:
             if isinstance(a.comma, cst.Comma):
                 return a.comma
+        before = call.whitespace_before_args
+        if isinstance(before, cst.ParenthesizedWhitespace):
+            return cst.Comma(whitespace_after=before)  # one argument a line, as after "("
         return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
 
     def ref(self, qual: str) -> tuple[str, list[ImportNeed]]:

@@ -276,12 +276,13 @@ class Linter:
                 edits = []
                 for e in f.fix.edits:
                     sp = positions.span(e.at.node, e.at.top)
+                    new = e.text if isinstance(e.text, str) else positions.code_in(e.text, e.at.top)
                     if e.where == "replace":
-                        edits.append(_minimal(text, sp.start, sp.end, e.text))
+                        edits.append(_minimal(text, sp.start, sp.end, new))
                     elif e.where == "before":
-                        edits.append(TextEdit(sp.start, sp.start, e.text))
+                        edits.append(TextEdit(sp.start, sp.start, new))
                     else:
-                        edits.append(TextEdit(sp.end, sp.end, e.text))
+                        edits.append(TextEdit(sp.end, sp.end, new))
                 if f.fix.imports:
                     if import_anchor is None:
                         import_anchor = _import_anchor(module, positions)

@@ -165,6 +165,16 @@ class Positions:
             self._inner[k] = (offset0 + s, offset0 + e)
         self._comments[id(top)] = comments
 
+    def code_in(self, node: cst.CSTNode, top: cst.CSTNode) -> str:
+        """Source text for a (new) node placed inside statement ``top``, indented as that statement."""
+        state = CodegenState(default_indent=self.module.default_indent, default_newline=self.module.default_newline)
+        anchor = self._statement_anchor(top)
+        if anchor is not None and anchor[1]:
+            start = self.offset_of(anchor[0], 0)
+            state.indent_tokens = [self.source[start:start + anchor[1]]]
+        node._codegen(state)
+        return "".join(state.tokens)
+
     def report_span(self, node: cst.CSTNode, top: cst.CSTNode) -> Span:
         """The span of a node's own text, without enclosing parentheses (for locations)."""
         self.span(node, top)

@@ -86,12 +86,14 @@ class Invalid:
 class Edit:
     """Replace the text of ``at`` (a node location) with ``text``.
 
-    ``where`` is ``replace``, ``before`` (insert before the node) or
-    ``after`` (insert after it).
+    ``text`` is a string, or a libcst node that the engine generates in
+    place, with the indentation of the statement it sits in. ``where`` is
+    ``replace``, ``before`` (insert before the node) or ``after`` (insert
+    after it).
     """
 
     at: Any
-    text: str
+    text: Any
     where: str = "replace"
 
 

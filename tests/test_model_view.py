@@ -526,11 +526,6 @@ def test_recurrent_fix(fixed):
     assert of(fixed["again"], "rnn_compiled.py") == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the optimizer of a custom GradientTape loop is garbage-collected before the snapshot is "
-    "written (capture.py keeps only weak references, and runpy drops the script's globals when "
-    "StopCapture propagates), so the snapshot has no optimizer, the loop's optimizer is None and "
-    "KL301 reports nothing"))
 def test_custom_gradient_tape_loop_without_clipping(batch, fixed):
     src = text("custom_loop.py")
     f = one(batch["findings"], "custom_loop.py", "KL301")
@@ -565,9 +560,6 @@ def test_train_on_batch_is_captured(batch):
     assert "batch size 4" in f["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a batch size read from train_on_batch(x) is described as coming from `fit(batch_size=...)` "
-    "(view._fit cannot tell the capture's train_on_batch record from a fit)"))
 def test_train_on_batch_message_names_its_source(batch):
     f = one(batch["findings"], "train_on_batch.py", "KL201")
     assert "fit(batch_size" not in f["message"]
@@ -582,10 +574,6 @@ def test_multiline_call_is_reported_at_its_first_line(batch):
     assert f["location"]["row"] == line_of(text("multiline.py"), "x = keras.layers.Dense(")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: add_keyword renders a multi-line call without its indentation (context.add_keyword uses "
-    "module.code_for_node on the bare call): the arguments lose their indent and the new keyword "
-    "and closing parenthesis land in column 1 (the source view's fix does the same)"))
 def test_multiline_fix_keeps_the_layout(fixed):
     after = fixed["after"]["multiline.py"]
     assert ("    x = keras.layers.Dense(\n"
@@ -825,30 +813,18 @@ def test_configured_factory_of_a_module_that_is_not_a_script(configured_factory)
     assert "mymod.py:" not in err
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a configured factory is called for every script that builds no model, and its findings are "
-    "reported once per such script: `klint check --graph mymod.py no_model.py` prints the same "
-    "mymod.py finding several times"))
 def test_configured_factory_findings_are_reported_once(configured_factory):
     _, findings, _ = configured_factory
     keys = [(f["filename"], f["location"]["row"], f["location"]["column"], f["code"]) for f in findings]
     assert len(keys) == len(set(keys)), keys
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: when model-factories is configured, a script's own zero-argument build_model() is never "
-    "called (capture.run_factories only looks for it when no factory is configured), so the script's "
-    "model is not checked and the configured factory's model is reported instead"))
 def test_script_build_model_still_used_with_configured_factories(configured_factory):
     _, findings, _ = configured_factory
     f = one(findings, "factory_only.py", "KL101")
     assert f["location"]["row"] == line_of(FACTORY_ONLY, "keras.layers.Dense(8")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the capture puts only the script's folder on sys.path, not the project root, so a configured "
-    "factory in a package (`pkg.models:make`) cannot be imported; the failure is silent and the warning "
-    "wrongly says that no build_model()-like factory was found"))
 def test_configured_factory_in_a_package(tmp_path):
     root = write_project(tmp_path, {"pkg/__init__.py": "", "pkg/models.py": MYMOD},
                          config='[tool.klint]\nmodel-factories = ["pkg.models:make"]\n')
@@ -928,9 +904,6 @@ model.fit(np.zeros((4, 4)), np.zeros((4, 1)), batch_size=4)
 '''
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the snapshot cache key hashes only the checked script, so editing a project module it "
-    "imports (or a config file it reads) leaves a stale snapshot: the fixed line is still reported"))
 def test_cache_sees_edits_of_imported_project_modules(tmp_path):
     root = write_project(tmp_path, {"blocks.py": BLOCKS, "train.py": USES_BLOCKS})
     _, findings, _ = klint_json(root, "--graph", "train.py")

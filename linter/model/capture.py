@@ -24,7 +24,6 @@ import os
 import runpy
 import sys
 import traceback
-import weakref
 
 SNAPSHOT_VERSION = 1
 FACTORY_NAMES = ("build_model", "make_model", "get_model", "create_model")
@@ -41,7 +40,7 @@ class Recorder:
         self.root = os.path.realpath(root)
         self.script = os.path.realpath(script)
         self.klint_dir = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-        self.layers: list = []  # weak references, in construction order
+        self.layers: list = []  # in construction order; held strongly so nothing is collected before the snapshot
         self.sites: dict = {}  # id(obj) -> site
         self.optimizers: list = []
         self.compile_sites: dict = {}  # id(model) -> site of its compile() call
@@ -50,6 +49,8 @@ class Recorder:
         self.trigger_site: dict | None = None
         self.loop: dict | None = None
         self.clip_calls = 0
+        self.opened: set = set()  # project files the script read
+        self.factory_errors: list = []
 
     # ------------------------------------------------------------ sites
 
@@ -155,7 +156,7 @@ def install(rec: Recorder):
         layer_init(self, *args, **kwargs)
         if id(self) not in rec.sites:
             rec.sites[id(self)] = rec.site(self)
-            rec.layers.append(weakref.ref(self))
+            rec.layers.append(self)
 
     Layer.__init__ = init
 
@@ -165,7 +166,7 @@ def install(rec: Recorder):
         opt_init(self, *args, **kwargs)
         if id(self) not in rec.sites:
             rec.sites[id(self)] = rec.site(self)
-            rec.optimizers.append(weakref.ref(self))
+            rec.optimizers.append(self)
 
     BaseOptimizer.__init__ = opt_init_patch
 
@@ -202,7 +203,7 @@ def install(rec: Recorder):
         except Exception:
             pass
         rec.fit = {"model": id(self), "batch_size": n, "epochs": None, "callbacks": [], "data_batch": None,
-                   "data": type(x).__name__ if x is not None else None}
+                   "data": type(x).__name__ if x is not None else None, "via": "train_on_batch"}
         raise StopCapture()
 
     Model.train_on_batch = train_on_batch_patch
@@ -243,6 +244,40 @@ def install(rec: Recorder):
             setattr(tf, fname, clip)
     except ImportError:  # pragma: no cover - other backends
         pass
+
+
+def track_files(rec: Recorder) -> None:
+    """Remember the project files the script opens, so that a cached snapshot can be checked against them."""
+    import builtins
+    import io
+
+    orig = builtins.open
+
+    def tracked_open(file, mode="r", *args, **kwargs):
+        try:
+            if isinstance(file, (str, bytes, os.PathLike)) and "r" in mode and "+" not in mode:
+                path = os.path.realpath(os.fsdecode(file))
+                if path.startswith(rec.root + os.sep):
+                    rec.opened.add(path)
+        except (TypeError, ValueError):
+            pass
+        return orig(file, mode, *args, **kwargs)
+
+    builtins.open = tracked_open
+    io.open = tracked_open
+
+
+def dependencies(rec: Recorder) -> list[str]:
+    """Project files besides the script that the capture depended on: imported modules and files read."""
+    out = set(rec.opened)
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if f:
+            path = os.path.realpath(f)
+            if path.startswith(rec.root + os.sep) and rec.in_project(path):
+                out.add(path)
+    out.discard(rec.script)
+    return sorted(p for p in out if os.path.isfile(p))
 
 
 def callback_info(cb) -> dict:
@@ -286,8 +321,7 @@ def data_batch_size(x) -> int | None:
 def snapshot(rec: Recorder, status: str, error: dict | None) -> dict:
     import keras
 
-    live = [r() for r in rec.layers]
-    live = [x for x in live if x is not None]
+    live = list(rec.layers)
     models = [m for m in live if isinstance(m, keras.Model)]
     nested = set()
     for m in models:
@@ -313,11 +347,7 @@ def snapshot(rec: Recorder, status: str, error: dict | None) -> dict:
                 info["loop"] = {"optimizer": _opt_ref(rec, rec.loop["optimizer"]),
                                 "clipped": rec.loop["clip_calls"] > 0}
         out_models.append(info)
-    optimizers = []
-    for r in rec.optimizers:
-        o = r()
-        if o is not None:
-            optimizers.append(optimizer_info(rec, o))
+    optimizers = [optimizer_info(rec, o) for o in rec.optimizers]
     return {
         "version": SNAPSHOT_VERSION,
         "status": status,
@@ -326,13 +356,14 @@ def snapshot(rec: Recorder, status: str, error: dict | None) -> dict:
         "error": error,
         "models": out_models,
         "optimizers": optimizers,
+        "dependencies": dependencies(rec),
+        "factory_errors": rec.factory_errors,
     }
 
 
 def _opt_ref(rec: Recorder, oid: int) -> int | None:
-    for i, r in enumerate(rec.optimizers):
-        o = r()
-        if o is not None and id(o) == oid:
+    for i, o in enumerate(rec.optimizers):
+        if id(o) == oid:
             return i
     return None
 
@@ -468,7 +499,7 @@ def optimizer_info(rec: Recorder, opt) -> dict:
         "config": config,
         "schedule": schedule,
         "site": rec.sites.get(id(opt)),
-        "index": next((i for i, r in enumerate(rec.optimizers) if r() is opt), None),
+        "index": next((i for i, o in enumerate(rec.optimizers) if o is opt), None),
     }
 
 
@@ -507,7 +538,10 @@ def run_one(script: str, out: str, root: str | None, factories: list, source: st
                     "models": [], "optimizers": []})
         return
     install(rec)
+    track_files(rec)
     sys.path.insert(0, os.path.dirname(script))
+    if root not in sys.path:
+        sys.path.insert(1, root)
     sys.argv = [script]
     namespace: dict = {}
     try:
@@ -606,7 +640,7 @@ def run_text(script: str, source_path: str) -> dict:
 def _has_models(rec: Recorder) -> bool:
     import keras
 
-    return any(isinstance(r(), keras.Model) for r in rec.layers)
+    return any(isinstance(x, keras.Model) for x in rec.layers)
 
 
 def run_factories(rec: Recorder, factories: list, no_auto: bool, namespace: dict, status: str) -> str:
@@ -618,8 +652,8 @@ def run_factories(rec: Recorder, factories: list, no_auto: bool, namespace: dict
         try:
             m = importlib.import_module(mod)
             calls.append(getattr(m, fn))
-        except Exception:
-            continue
+        except Exception as e:
+            rec.factory_errors.append(f"model factory {spec} could not be imported: {type(e).__name__}: {e}")
     if not calls and not no_auto:
         import inspect
 
@@ -638,8 +672,9 @@ def run_factories(rec: Recorder, factories: list, no_auto: bool, namespace: dict
             status = "factory"
         except StopCapture:
             return "trained"
-        except BaseException:
-            continue
+        except BaseException as e:
+            rec.factory_errors.append(f"model factory {getattr(fn, '__name__', fn)}() raised "
+                                      f"{type(e).__name__}: {e}")
     return status
 
 

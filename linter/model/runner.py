@@ -47,6 +47,7 @@ class CaptureOptions:
 
 
 def cache_key(script: Path, source: bytes, opts: CaptureOptions) -> str:
+    """What the capture depends on besides the files it reads (checked separately)."""
     h = hashlib.sha256()
     for part in (__version__, CAPTURE.read_bytes().hex()[:64], str(script.resolve()), opts.python,
                  os.environ.get("KERAS_BACKEND", ""), json.dumps(sorted(opts.factories))):
@@ -62,21 +63,48 @@ def capture(script: Path, source: bytes, opts: CaptureOptions) -> CaptureResult:
     if cache_file is not None and cache_file.is_file():
         try:
             data = json.loads(cache_file.read_text(encoding="utf-8"))
-            res = CaptureResult(data.get("snapshot"), data.get("warning"), data.get("line"), cached=True)
-            return res
+            if _dependencies_unchanged(data.get("dependencies") or {}):
+                return CaptureResult(data.get("snapshot"), data.get("warning"), data.get("line"), cached=True)
         except (OSError, ValueError):
             pass
     res = run_capture(script, opts, source)
     if cache_file is not None and res.snapshot is not None and not res.extra.get("timeout"):
         try:
+            deps = {p: _digest(p) for p in res.snapshot.get("dependencies") or []}
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"snapshot": res.snapshot, "warning": res.warning, "line": res.line}),
-                           encoding="utf-8")
+            tmp.write_text(json.dumps({"snapshot": res.snapshot, "warning": res.warning, "line": res.line,
+                                       "dependencies": deps}), encoding="utf-8")
             os.replace(tmp, cache_file)
         except OSError:
             pass
     return res
+
+
+def _digest(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _dependencies_unchanged(deps: dict) -> bool:
+    """Whether the project modules and files a cached capture read are as they were."""
+    return all(_digest(p) == h for p, h in deps.items())
+
+
+def factories_for(script: Path, factories: list, root: Path) -> list:
+    """The configured factories (``module:function``) whose module is ``script`` itself."""
+    out = []
+    script = script.resolve()
+    for spec in factories:
+        module = spec.partition(":")[0]
+        rel = Path(*module.split("."))
+        for cand in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+            if cand.resolve() == script:
+                out.append(spec)
+                break
+    return out
 
 
 def capture_env() -> dict:
@@ -97,17 +125,18 @@ def run_capture(script: Path, opts: CaptureOptions, source: bytes | None = None)
             text = Path(td) / "source.py"
             text.write_bytes(source)
         root = str(opts.root or script.parent)
+        factories = factories_for(script, list(opts.factories), Path(root))
         server = _server(opts.python)
         outcome = None
         if server is not None:
             outcome = server.run({"script": str(script), "out": str(out), "log": str(Path(td) / "output.log"),
-                                  "root": root, "factories": list(opts.factories),
+                                  "root": root, "factories": factories,
                                   "source": str(text) if text else None}, opts.timeout)
             if outcome is None:  # the server died: start afresh next time, and run this one alone
                 _SERVERS.pop(opts.python, None)
         if outcome is None:
             cmd = [opts.python, str(CAPTURE), str(script), str(out), "--root", root]
-            for f in opts.factories:
+            for f in factories:
                 cmd += ["--factory", f]
             if text is not None:
                 cmd += ["--source", str(text)]
@@ -150,6 +179,9 @@ def describe(snap: dict, script: Path, opts: CaptureOptions, output: str) -> Cap
                            + ("" if snap.get("models") else "; no model was built"))
     elif not snap.get("models"):
         res.warning = "the script built no Keras model (and no build_model()-like factory was found)"
+    if snap.get("factory_errors"):
+        extra = "; ".join(snap["factory_errors"])
+        res.warning = f"{res.warning}; {extra}" if res.warning else extra
     return res
 
 

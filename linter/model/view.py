@@ -302,7 +302,9 @@ def _own_train_step(m: dict, source: SourceAnalysis) -> bool:
 
 def _fit(info: dict, model, source: SourceAnalysis) -> FitInfo:
     batch, src = None, ""
-    if info.get("batch_size"):
+    if info.get("batch_size") and info.get("via") == "train_on_batch":
+        batch, src = Arg(Const(int(info["batch_size"])), None, "config"), "the batch given to `train_on_batch()`"
+    elif info.get("batch_size"):
         batch, src = Arg(Const(int(info["batch_size"])), None, "config"), "`fit(batch_size=...)`"
     elif info.get("data_batch"):
         batch, src = Arg(Const(int(info["data_batch"])), None, "config"), "the batch size of the training data"
