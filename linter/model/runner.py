@@ -159,7 +159,16 @@ def run_capture(script: Path, opts: CaptureOptions, source: bytes | None = None)
 
 
 def describe(snap: dict, script: Path, opts: CaptureOptions, output: str) -> CaptureResult:
-    """The snapshot, with a clear warning when the script could not be captured as it should."""
+    """The snapshot, with canonical Keras names added and a clear warning when the script could
+    not be captured as it should."""
+    from klint.source.names import canonical
+
+    for m in snap.get("models") or []:
+        m["canonical"] = canonical(m.get("qual") or "")
+        for layer in m.get("layers") or []:
+            layer["canonical"] = canonical(layer.get("qual") or "")
+    for o in snap.get("optimizers") or []:
+        o["canonical"] = canonical(o.get("qual") or "")
     res = CaptureResult(snap, stdout=output)
     err = snap.get("error")
     if err:
