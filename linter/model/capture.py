@@ -325,6 +325,9 @@ def snapshot(rec: Recorder, status: str, error: dict | None) -> dict:
     models = [m for m in live if isinstance(m, keras.Model)]
     nested = set()
     for m in models:
+        inner = getattr(m, "_functional", None)  # a Sequential's own graph, not a model of the user's
+        if inner is not None:
+            nested.add(id(inner))
         for sub in _sublayers(m):
             if isinstance(sub, keras.Model) and sub is not m:
                 nested.add(id(sub))

@@ -108,6 +108,35 @@ def _module_qual(entry: dict) -> str:
     return qual
 
 
+class SnapObj(Obj):
+    """A Keras object of the built model known by its config (a loss, a schedule)."""
+
+    def __init__(self, qual: str, config: dict, source: CallSite | None = None):
+        super().__init__(qual, source)
+        self.config = config or {}
+
+    def arg(self, name: str, pos: int | None = None, *aliases: str):
+        src = self.site.arg(name, pos, *aliases) if self.site is not None else ABSENT
+        if name not in self.config:
+            return src if self.site is not None else ABSENT
+        value = config_value(name, self.config[name])
+        if isinstance(src, Arg):
+            return Arg(value, src.node, src.via, name, src.top)
+        return Arg(value, None, "config", name, None)
+
+
+def loss_value(loss):
+    """The compiled loss as a source-view value: a string, or a loss object with its config."""
+    if isinstance(loss, str):
+        return Const(loss)
+    if isinstance(loss, dict) and "class_name" in loss:
+        module = loss.get("module") or "keras.losses"
+        return SnapObj(canonical(f"{module}.{loss['class_name']}"), loss.get("config") or {})
+    if isinstance(loss, dict) and "function" in loss:
+        return Ref(f"{loss.get('module')}.{loss['function']}", canonical(f"{loss.get('module')}.{loss['function']}"))
+    return UNKNOWN
+
+
 class SnapOptimizer(OptimizerObj):
     def __init__(self, info: dict, source_site: CallSite | None, string: Arg | None):
         super().__init__(canonical(info.get("qual") or info.get("class", "")), source_site)
@@ -251,6 +280,20 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
             if not (_implicit(opt) and _own_train_step(m, source)):
                 opt.models.append(model)
                 model.optimizers.append(opt)
+        if m.get("loss") is not None or m.get("optimizer"):
+            src_compile = calls.get(_key(m.get("compile_site")))
+            src_site = src_compile.site if isinstance(src_compile, CompileInfo) else None
+            loss = loss_value(m.get("loss"))
+            src_loss = src_compile.loss if isinstance(src_compile, CompileInfo) else ABSENT
+            if isinstance(src_loss, Arg):
+                if isinstance(loss, SnapObj) and isinstance(src_loss.value, Obj):
+                    loss.site = src_loss.value.site  # the loss object's own call, for fixes
+                loss_arg = Arg(loss, src_loss.node, src_loss.via, "loss", src_loss.top)
+            else:
+                loss_arg = Arg(loss, None, "config", "loss", None) if m.get("loss") is not None else ABSENT
+            info = CompileInfo(model, opt if opt in model.optimizers else None, src_site or CallSite(None), loss_arg)
+            model.compiles.append(info)
+            a.compiles.append(info)
         if m.get("fit"):
             fit = _fit(m["fit"], model, source)
             model.fits.append(fit)
@@ -281,6 +324,10 @@ def _optimizer(info: dict, locate, calls: dict) -> SnapOptimizer:
     if src is None and string is None:
         opt.where = where
     return opt
+
+
+def _key(site: dict | None):
+    return (site["line"], site.get("col")) if site else None
 
 
 def _implicit(opt: SnapOptimizer) -> bool:

@@ -113,6 +113,7 @@ class CompileInfo:
     model: ModelObj | None
     optimizer: OptimizerObj | None
     site: CallSite
+    loss: object = None  # the loss argument: an Arg, ABSENT or UNKNOWN
 
 
 @dataclass(eq=False)
@@ -151,6 +152,8 @@ class SourceAnalysis:
     functions: list = field(default_factory=list)
     imports: list = field(default_factory=list)
     calls: list = field(default_factory=list)  # (Call node, canonical callee) for every imported callee
+    method_calls: list = field(default_factory=list)  # (CallSite, receiver value, method name) on Keras objects
+    attributes: list = field(default_factory=list)  # (Attribute node, top, receiver value, name) read on Keras objects
     module_scope: Scope | None = None
     roots: dict = field(default_factory=dict)  # Keras root -> how often the file reaches Keras through it
 
@@ -948,11 +951,17 @@ class Interpreter:
         return TensorV([use])
 
     def escape(self, site: CallSite) -> None:
+        """The arguments go where the source view cannot follow them."""
         ts: list = []
-        for a in site.positional:
-            ts += tensors_in(a.value)
-        for a in site.keywords.values():
-            ts += tensors_in(a.value)
+        for a in (*site.positional, *site.keywords.values()):
+            v = a.value
+            ts += tensors_in(v)
+            if isinstance(v, Obj):
+                v.escaped = True
+            elif isinstance(v, SeqV):
+                for item in v.items:
+                    if isinstance(item, Obj):
+                        item.escaped = True
         if ts:
             self.tensor_op(ts)
 
@@ -961,6 +970,8 @@ class Interpreter:
     def ev_attribute(self, node: cst.Attribute, scope: Scope) -> Value:
         base = self.ev(node.value, scope)
         attr = node.attr.value
+        if isinstance(base, (ModelObj, OptimizerObj, LayerObj)) or (isinstance(base, UserObj) and base.model):
+            self.a.attributes.append((node, self.top, base, attr))
         if isinstance(base, Ref):
             raw = f"{base.raw}.{attr}"
             return Ref(raw, canonical(raw))
@@ -1368,6 +1379,8 @@ class Interpreter:
 
     def call_method(self, bm: BoundMethod, site: CallSite, scope: Scope) -> Value:
         obj, name = bm.obj, bm.name
+        if isinstance(obj, (Obj, UserObj)):
+            self.a.method_calls.append((site, obj, name))
         if isinstance(obj, UserObj):
             m = obj.cls.find_method(name)
             if m is not None:
@@ -1528,7 +1541,9 @@ class Interpreter:
             model.optimizers.append(o)
         elif o is not None:
             o.models.append(None)
-        self.a.compiles.append(CompileInfo(model, o, site))
+        self.a.compiles.append(CompileInfo(model, o, site, site.arg("loss", 1)))
+        if model is not None:
+            model.compiles.append(self.a.compiles[-1])
 
     def fit(self, model: ModelObj | None, site: CallSite) -> None:
         x = site.value("x", 0)

@@ -172,10 +172,15 @@ class Obj(Value):
     qual: str
     site: CallSite | None = None
     attrs: dict = field(default_factory=dict)
+    escaped: bool = False  # passed where the source view cannot follow it
 
     @property
     def node(self) -> cst.CSTNode | None:
         return self.site.node if self.site else None
+
+    def arg(self, name: str, pos: int | None = None, *aliases: str):
+        """An argument of the constructor call: an :class:`Arg`, ``ABSENT`` or ``UNKNOWN``."""
+        return self.site.arg(name, pos, *aliases) if self.site else UNKNOWN
 
 
 @dataclass(eq=False, repr=False)
@@ -197,9 +202,6 @@ class LayerObj(Obj):
     wrapped: Value | None = None
     library: bool = False  # built inside a library call (a keras.applications model's layers)
 
-    def arg(self, name: str, pos: int | None = None, *aliases: str):
-        return self.site.arg(name, pos, *aliases) if self.site else UNKNOWN
-
 
 @dataclass(eq=False, repr=False)
 class ModelObj(Obj):
@@ -213,6 +215,7 @@ class ModelObj(Obj):
     open: bool = False  # layers the source view cannot see
     optimizers: list = field(default_factory=list)
     fits: list = field(default_factory=list)
+    compiles: list = field(default_factory=list)
     frozen: bool = False
     inference_call: bool = False  # called with training=False
     consumers: list = field(default_factory=list)
