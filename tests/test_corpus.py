@@ -65,3 +65,30 @@ def test_fix_round_trip(path: Path, tmp_path: Path):
     assert not [f for f in remaining if f.fix is not None], [(f.code, f.row) for f in remaining]
     again, n2, _, _, _ = linter.fix_text(str(path), fixed)
     assert again == fixed and n2 == 0
+
+
+# Rules beyond the mission have their expectations in tests/corpus/expected_<group>.json:
+# {"_codes": ["KL202", ...], "<file>": {"KL202": [[line, ...], ...]}, ...}. For the listed codes,
+# every corpus file is checked: each line set gets a finding, and no finding falls elsewhere.
+EXPECTED = sorted((ROOT / "tests" / "corpus").glob("expected_*.json"))
+
+
+def _expected_cases():
+    for path in EXPECTED:
+        spec = json.loads(path.read_text())
+        codes = spec["_codes"]
+        for f in sorted((ROOT / "tests" / "corpus").glob("*.py")):
+            yield pytest.param(f, codes, spec.get(f.name, {}), id=f"{path.stem}/{f.name}")
+
+
+@pytest.mark.parametrize("path, codes, label", list(_expected_cases()))
+def test_more_rules_match_expectations(path: Path, codes: list, label: dict):
+    linter = Linter(Config().selected_rules(extend_select=codes), {}, unsafe=True)
+    findings, problems = linter.lint_text(str(path), path.read_text(encoding="utf-8"))
+    assert not [p for p in problems if p.code == "KL003"], problems
+    for code in codes:
+        rows = [f.row for f in findings if f.code == code]
+        for lines in label.get(code, []):
+            assert any(r in lines for r in rows), f"missed {code} on lines {lines}; got {rows}"
+        allowed = {n for s in label.get(code, []) for n in s}
+        assert all(r in allowed for r in rows), f"unexpected {code} at {[r for r in rows if r not in allowed]}"
