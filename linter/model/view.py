@@ -88,19 +88,35 @@ class SnapLayer(LayerObj):
 
     def arg(self, name: str, pos: int | None = None, *aliases: str):
         src = self.site.arg(name, pos, *aliases) if self.site is not None else ABSENT
-        if name not in self.config:
-            return src if self.site is not None else UNKNOWN
-        value = config_value(name, self.config[name])
-        if isinstance(src, Arg):
-            return Arg(value, src.node, src.via, name, src.top) if not _same(value, src.value) else src
-        default = DEFAULTS.get(name, object())
-        if isinstance(value, Const) and value.value == default and src is ABSENT:
-            return ABSENT  # the Keras default, not spelled in the source
-        return Arg(value, None, "config", name, None)
+        return merged_arg(self.config, src, name, src if self.site is not None else UNKNOWN)
+
+
+def merged_arg(config: dict, src, name: str, missing):
+    """The built object's value of ``name``, placed at the source argument that spells it.
+
+    The value comes from the config (the truth); the node, for fixes, from
+    the source. A value the source does not spell and that is Keras's
+    default (or None) reads as not given. ``missing`` answers for a name
+    the config does not hold.
+    """
+    if name not in config:
+        return missing
+    value = config_value(name, config[name])
+    if isinstance(src, Arg):
+        return src if _same(value, src.value) else Arg(value, src.node, src.via, name, src.top)
+    if src is ABSENT and isinstance(value, Const) and (value.value is None or value.value == DEFAULTS.get(name, ())):
+        return ABSENT
+    return Arg(value, None, "config", name, None)
 
 
 def _same(a, b) -> bool:
-    return isinstance(a, Const) and isinstance(b, Const) and a.value == b.value
+    """The same literal, allowing for the float32 round trip of configs (0.05 is 0.0500000007)."""
+    if not (isinstance(a, Const) and isinstance(b, Const)):
+        return False
+    x, y = a.value, b.value
+    if isinstance(x, float) and isinstance(y, (int, float)) and not isinstance(y, bool):
+        return abs(x - y) <= 1e-6 * max(1.0, abs(x))
+    return x == y
 
 
 def _module_qual(entry: dict) -> str:
@@ -117,12 +133,7 @@ class SnapObj(Obj):
 
     def arg(self, name: str, pos: int | None = None, *aliases: str):
         src = self.site.arg(name, pos, *aliases) if self.site is not None else ABSENT
-        if name not in self.config:
-            return src if self.site is not None else ABSENT
-        value = config_value(name, self.config[name])
-        if isinstance(src, Arg):
-            return Arg(value, src.node, src.via, name, src.top)
-        return Arg(value, None, "config", name, None)
+        return merged_arg(self.config, src, name, src if self.site is not None else ABSENT)
 
 
 def loss_value(loss):
@@ -159,25 +170,12 @@ class SnapSite(CallSite):
         self.source = source
 
     def arg(self, name: str, pos: int | None = None, *aliases: str):
-        cfg = self.opt.config
         src = self.source.arg(name, pos, *aliases) if self.source is not None else ABSENT
-        if name == "learning_rate":
-            sched = self.opt.info.get("schedule")
-            if sched:
-                return Arg(Obj(canonical(sched.get("qual") or "")), getattr(src, "node", None),
-                           getattr(src, "via", "config"), name, getattr(src, "top", None))
-        if name not in cfg:
-            return src if self.source is not None else ABSENT
-        value = config_value(name, cfg[name])
-        if isinstance(value, Const) and isinstance(value.value, float) and isinstance(src, Arg) and isinstance(
-                src.value, Const) and isinstance(src.value.value, (int, float)) and abs(
-                src.value.value - value.value) <= 1e-6 * max(1.0, abs(value.value)):
-            return src  # float32 round trip of the same number
-        if isinstance(src, Arg):
-            return Arg(value, src.node, src.via, name, src.top)
-        if isinstance(value, Const) and value.value is None:
-            return ABSENT
-        return Arg(value, None, "config", name, None)
+        sched = self.opt.info.get("schedule")
+        if name == "learning_rate" and sched:
+            return Arg(SnapObj(canonical(sched.get("qual") or ""), sched.get("config") or {}),
+                       getattr(src, "node", None), getattr(src, "via", "config"), name, getattr(src, "top", None))
+        return merged_arg(self.opt.config, src, name, src if self.source is not None else ABSENT)
 
 
 class ModelAnalysis(SourceAnalysis):

@@ -1116,29 +1116,27 @@ class Interpreter:
         args = list(site.positional) if site is not None else []
         kws = dict(site.keywords) if site is not None else {}
         open_ = site is None or site.open_args or site.open_kwargs
+        use_defaults = not (open_ and site is not None)
+
+        def by_name(name: str) -> Value:
+            if name in kws:
+                return kws.pop(name).value
+            if name in f.defaults and use_defaults:
+                return f.defaults[name][0]
+            return UNKNOWN
+
         i = 0
         for idx, param in enumerate(positional):
             name = param.name.value
             if idx == 0 and self_obj is not None:
                 scope.vars[name] = self_obj
-                continue
-            if i < len(args):
+            elif i < len(args):
                 scope.vars[name] = args[i].value
                 i += 1
-            elif name in kws:
-                scope.vars[name] = kws.pop(name).value
-            elif name in f.defaults and not (open_ and site is not None):
-                scope.vars[name] = f.defaults[name][0]
             else:
-                scope.vars[name] = UNKNOWN
+                scope.vars[name] = by_name(name)
         for param in p.kwonly_params:
-            name = param.name.value
-            if name in kws:
-                scope.vars[name] = kws.pop(name).value
-            elif name in f.defaults and not (open_ and site is not None):
-                scope.vars[name] = f.defaults[name][0]
-            else:
-                scope.vars[name] = UNKNOWN
+            scope.vars[param.name.value] = by_name(param.name.value)
         if isinstance(p.star_arg, cst.Param):
             rest = args[i:]
             scope.vars[p.star_arg.name.value] = SeqV([a.value for a in rest], None, site is None or site.open_args)
