@@ -63,6 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, help="seconds a script may take to reach training (default: 60)")
     g.add_argument("--no-cache", action="store_true", help="do not read or write cached model snapshots")
 
+    pr = sub.add_parser("probe", help="train a script's model for a few steps and diagnose it (runs your code)")
+    pr.add_argument("script")
+    pr.add_argument("--steps", type=int, default=50, help="training steps (default 50)")
+    pr.add_argument("--plot", type=Path, help="write gradient norms, loss and learning rate to this PNG")
+    pr.add_argument("--output-format", choices=("text", "json"), default="text")
+    pr.add_argument("--python", help="the interpreter that runs the script (default: klint's own)")
+    pr.add_argument("--timeout", type=float, default=300.0, help="seconds for the whole probe (default 300)")
+    pr.add_argument("--exit-zero", action="store_true")
+
+    rp = sub.add_parser("report", help="diagnose the JSON lines a klint.keras.TrainingMonitor wrote")
+    rp.add_argument("log", type=Path)
+    rp.add_argument("--plot", type=Path, help="write gradient norms, loss and learning rate to this PNG")
+    rp.add_argument("--output-format", choices=("text", "json"), default="text")
+    rp.add_argument("--exit-zero", action="store_true")
+
     r = sub.add_parser("rule", help="print the documentation of a rule")
     r.add_argument("code", help="a rule code (KL101) or name (init-activation-mismatch)")
 
@@ -87,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "check":
             return cmd_check(args)
+        if args.command in ("probe", "report"):
+            return cmd_runtime(args)
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     except (ConfigError, UsageError) as e:
@@ -96,6 +113,40 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+
+
+def cmd_runtime(args) -> int:
+    """``klint probe SCRIPT`` and ``klint report LOG``: runtime diagnosis."""
+    from klint import runtime
+
+    try:
+        if args.command == "probe":
+            script = Path(args.script)
+            if not script.is_file():
+                raise UsageError(f"{args.script}: no such file")
+            if args.steps < 2:
+                raise UsageError("--steps must be at least 2")
+            result = runtime.run_probe(script, args.python or sys.executable, args.timeout, args.steps)
+            series = result["probe"]
+            located = runtime.locate(runtime.diagnose(series), result, script)
+            title = f"klint probe {script.name}"
+        else:
+            if not args.log.is_file():
+                raise UsageError(f"{args.log}: no such file")
+            series = runtime.read_report(args.log)
+            located = runtime.locate(runtime.diagnose(series), {"snapshot": {"models": [
+                {"fit": True, "layers": [{"name": k, "site": v} for k, v in series.get("sites", {}).items()]}]}},
+                args.log)
+            title = f"klint report {args.log.name}"
+        if args.plot:
+            runtime.plot(series, args.plot, title)
+    except runtime.RuntimeError_ as e:
+        sys.stderr.write(f"klint: error: {e}\n")
+        return EXIT_ERROR
+    sys.stdout.write(runtime.render(located, series, args.output_format))
+    if args.exit_zero:
+        return EXIT_OK
+    return EXIT_FINDINGS if located else EXIT_OK
 
 
 def cmd_rule(args) -> int:
