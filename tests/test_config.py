@@ -100,13 +100,13 @@ def test_exclude(project, cli, write):
 
 def test_min_batch_size_option(project, cli, write):
     write(project / "m.py", SMALL_BATCH)
-    rc, findings, _ = cli.json("m.py")
+    rc, findings, _ = cli.json("--select", "KL201", "m.py")
     assert rc == 0 and findings == []
     _config(project, "[tool.klint.rules.KL201]\nmin-batch-size = 64\n")
-    rc, findings, _ = cli.json("m.py")
+    rc, findings, _ = cli.json("--select", "KL201", "m.py")
     assert rc == 1 and _codes(findings) == [("m.py", "KL201", 4)]
     _config(project, "[tool.klint.rules.KL201]\nmin-batch-size = 32\n")
-    rc, findings, _ = cli.json("m.py")
+    rc, findings, _ = cli.json("--select", "KL201", "m.py")
     assert rc == 0 and findings == []
 
 

@@ -45,6 +45,7 @@ DEFAULTS = {
 _INITIALIZER_NAMES = {
     "GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal", "HeUniform": "he_uniform",
     "HeNormal": "he_normal", "LecunUniform": "lecun_uniform", "LecunNormal": "lecun_normal",
+    "Zeros": "zeros", "Ones": "ones", "Constant": "constant",
 }
 
 
@@ -206,6 +207,9 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
     a.classes = source.classes
     a.callbacks = source.callbacks
     a.schedules = source.schedules
+    a.calls = source.calls
+    a.method_calls = source.method_calls
+    a.attributes = source.attributes
 
     def locate(site: dict | None, qual: str | None, kinds: tuple):
         """The source object built at ``site``, or where to report (a Site) when there is none.
