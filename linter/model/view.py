@@ -74,6 +74,8 @@ def config_value(name: str, value):
         return Const(float(f"{value:.7g}"))  # configs hold float32 values: 0.05 is 0.0500000007
     if isinstance(value, (str, int, bool)) or value is None:
         return Const(value)
+    if isinstance(value, (list, tuple)) and all(isinstance(x, (str, int, float, bool)) or x is None for x in value):
+        return SeqV([config_value(name, x) for x in value])  # kernel_size, strides...
     return UNKNOWN
 
 
