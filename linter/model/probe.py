@@ -271,7 +271,9 @@ def run_probe(model, state: dict, steps: int) -> dict:
                 axes = tuple(range(arr.ndim - 1))
                 mean, var = arr.mean(axis=axes), arr.var(axis=axes)
                 mm, mv = np.asarray(bn.moving_mean), np.asarray(bn.moving_variance)
-                drift[bn.name] = float(np.mean(np.abs(mm - mean) / np.sqrt(var + 1e-3)))
+                # how far the moving statistics (used at inference) are from this batch's statistics
+                drift[bn.name] = float(np.mean(np.abs(mm - mean) / np.sqrt(var + 1e-3))
+                                       + np.mean(np.abs(np.log((mv + 1e-3) / (var + 1e-3)))))
         except Exception:
             drift = {}
     order = [l.name for l in layers]

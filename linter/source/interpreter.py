@@ -151,7 +151,7 @@ class SourceAnalysis:
     classes: list = field(default_factory=list)
     functions: list = field(default_factory=list)
     imports: list = field(default_factory=list)
-    calls: list = field(default_factory=list)  # (Call node, canonical callee) for every imported callee
+    calls: list = field(default_factory=list)  # (Call node, canonical callee, statement) for imported callees
     method_calls: list = field(default_factory=list)  # (CallSite, receiver value, method name) on Keras objects
     attributes: list = field(default_factory=list)  # (Attribute node, top, receiver value, name) read on Keras objects
     module_scope: Scope | None = None
@@ -1053,7 +1053,7 @@ class Interpreter:
         t = type(fv)
         if t is Ref:
             self.note_root(fv.raw)
-            self.a.calls.append((node, fv.qual))
+            self.a.calls.append((node, fv.qual, self.top))
             return self.call_ref(fv, site, scope)
         if t is BoundMethod:
             return self.call_method(fv, site, scope)
