@@ -64,7 +64,8 @@ def _median(xs: list[float]) -> float | None:
 
 def diagnose(result: dict) -> list[RuntimeFinding]:
     """Findings for a probe result or a monitor report: ``{"layers": [...], "records": [...], ...}``."""
-    records = result.get("records") or []
+    # steps a mixed-precision optimizer skipped (its loss scale overflowed) say nothing of training
+    records = [r for r in result.get("records") or [] if not r.get("skipped")]
     layers = result.get("layers") or []
     kinds = result.get("kinds") or {}
     out: list[RuntimeFinding] = []

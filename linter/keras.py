@@ -51,6 +51,9 @@ class TrainingMonitor(keras.callbacks.Callback):
         self._step = 0
         self._losses: list[float] = []
         self._before = None
+        self._before_step = -1
+        self._lr_now = None
+        self._epoch_mean = 0.0  # Keras 3 logs the epoch's running mean loss: batch losses come from it
         self._norms = None
         self._index: dict = {}
         self.spikes: list[int] = []
@@ -77,11 +80,16 @@ class TrainingMonitor(keras.callbacks.Callback):
 
         def apply_gradients(grads_and_vars, *args, **kwargs):
             pairs = list(grads_and_vars)
+            # under mixed precision the gradients still carry the loss scale: take it out
+            if hasattr(opt, "dynamic_scale") and getattr(opt, "built", False):
+                scale = tf.cast(opt.dynamic_scale, tf.float32)
+            else:
+                scale = tf.constant(float(getattr(opt, "initial_scale", 1.0) or 1.0))
             updates = [tf.constant(0.0)] * norms.shape[0]
             for g, v in pairs:
                 i = index.get(id(v))
                 if i is not None and g is not None:
-                    updates[i] = tf.cast(tf.norm(tf.convert_to_tensor(g)), tf.float32)
+                    updates[i] = tf.norm(tf.cast(tf.convert_to_tensor(g), tf.float32)) / scale
             norms.assign(tf.stack(updates))
             return original(pairs, *args, **kwargs)
 
@@ -109,17 +117,21 @@ class TrainingMonitor(keras.callbacks.Callback):
         }
         self._write(header)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_mean = 0.0
+
     def on_train_batch_begin(self, batch, logs=None):
-        if self._step % self.every == 0:
-            self._before = [np.array(v.numpy(), copy=True) for v in self._variables] if self._norms is not None else None
+        self._lr_now = self.learning_rate()  # the rate this step applies
+        if self._step % self.every == 0 and self._norms is not None:
+            self._before = [np.array(v.numpy(), copy=True) for v in self._variables]
+            self._before_step = self._step
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs if logs is not None else {}
-        lr = self.learning_rate()
+        lr = self._lr_now if self._lr_now is not None else self.learning_rate()
         if lr is not None:
             logs["learning_rate"] = lr
-        loss = logs.get("loss")
-        loss = float(loss) if loss is not None else None
+        loss = self._batch_loss(batch, logs.get("loss"))
         nan = loss is not None and not math.isfinite(loss)
         if nan and self.nan_step is None:
             self.nan_step = self._step
@@ -147,6 +159,16 @@ class TrainingMonitor(keras.callbacks.Callback):
             self._file = None
 
     # ------------------------------------------------------------ helpers
+
+    def _batch_loss(self, batch: int, mean) -> float | None:
+        """This batch's loss, from the epoch's running mean that Keras 3 puts in ``logs["loss"]``."""
+        if mean is None:
+            return None
+        mean = float(mean)
+        n = batch + 1
+        loss = n * mean - (n - 1) * self._epoch_mean if math.isfinite(mean) else mean
+        self._epoch_mean = mean
+        return loss
 
     def learning_rate(self) -> float | None:
         opt = getattr(self.model, "optimizer", None)
@@ -187,7 +209,7 @@ class TrainingMonitor(keras.callbacks.Callback):
                     nan = True
                     continue
                 grad[name] = math.sqrt(grad.get(name, 0.0) ** 2 + n * n)
-            if self._before is not None:
+            if self._before is not None and self._before_step == self._step:  # |dw| of this one step
                 for v, b in zip(self._variables, self._before):
                     name = self._owner.get(id(v))
                     if name is None or ("kernel" not in v.path and "embeddings" not in v.path):

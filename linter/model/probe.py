@@ -226,16 +226,25 @@ def run_probe(model, state: dict, steps: int) -> dict:
             loss = tf.reduce_mean(loss_fn(y, pred))  # loss functions (not objects) return per-sample values
             if model.losses:
                 loss = loss + tf.add_n(model.losses)
-        grads = tape.gradient(loss, variables)
+            # as Keras's own train step does: a LossScaleOptimizer (mixed precision) scales the loss
+            # here and unscales the gradients when it applies them
+            scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
+        grads = tape.gradient(scaled, variables)
+        scale = float(scaled) / float(loss) if float(loss) not in (0.0,) and math.isfinite(float(loss)) else 1.0
+        scale = scale if math.isfinite(scale) and scale > 0 else 1.0
         lr = _lr(optimizer)
         grad_norm: dict = {n: 0.0 for n in names}
         nan = not math.isfinite(float(loss))
+        overflow = False  # mixed precision: scaled gradients overflowed, the optimizer skips this step
         for v, g in zip(variables, grads):
             if g is None:
                 continue
-            gn = float(tf.norm(tf.convert_to_tensor(g)))
+            gn = float(tf.norm(tf.cast(tf.convert_to_tensor(g), tf.float32))) / scale
             if not math.isfinite(gn):
-                nan = True
+                if scale != 1.0 and not nan:
+                    overflow = True
+                else:
+                    nan = True
             name = owner.get(id(v))
             if name is not None:
                 grad_norm[name] = math.sqrt(grad_norm.get(name, 0.0) ** 2 + (gn ** 2 if math.isfinite(gn) else 0.0))
@@ -255,7 +264,8 @@ def run_probe(model, state: dict, steps: int) -> dict:
             weight[name] = w
             update[name] = d / w if w > 0 else None
         rec = {"step": step, "loss": _finite(float(loss)), "lr": lr, "grad_norm": {k: _finite(v) for k, v in grad_norm.items()},
-               "update_ratio": update, "weight_norm": weight, "nan": nan}
+               "update_ratio": {} if overflow else update, "weight_norm": weight, "nan": nan,
+               "skipped": overflow}
         if probe_outputs is not None and (step == 0 or step == steps - 1 or step % 10 == 0):
             rec["activations"] = _activation_stats(probe_outputs, watched, x)
         records.append(rec)

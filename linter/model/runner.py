@@ -113,6 +113,7 @@ def capture_env() -> dict:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # importing the project's modules must not write into it
     env.pop("PYTHONSTARTUP", None)
     return env
 
