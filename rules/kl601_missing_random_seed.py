@@ -217,26 +217,14 @@ class MissingRandomSeed(Rule):
 
     @staticmethod
     def seeded(ctx) -> bool:
-        resolved = set()
-        for node, qual, _top in ctx.analysis.calls:
+        for _node, qual, _top in ctx.analysis.calls:
             if qual in SEED_FUNCTIONS:
                 return True
             if not qual.startswith(("keras.", "tensorflow.")) and SEED_HELPER.search(qual.rsplit(".", 1)[-1]):
                 return True
-            resolved.add(id(node))
-        if "seed" not in ctx.source.lower():
-            return False
         # calls the source view cannot resolve: relative imports, methods of unknown objects
-        stack: list = [ctx.module]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, cst.Call) and id(node) not in resolved:
-                func = node.func
-                name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-                if isinstance(name, str) and SEED_HELPER.search(name):
-                    return True
-            stack.extend(node.children)
-        return False
+        return any(isinstance(name, str) and SEED_HELPER.search(name)
+                   for _node, name in ctx.analysis.unresolved_calls)
 
     @staticmethod
     def make_fix(ctx):

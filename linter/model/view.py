@@ -212,6 +212,7 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
     a.calls = source.calls
     a.method_calls = source.method_calls
     a.attributes = source.attributes
+    a.unresolved_calls = source.unresolved_calls
 
     def locate(site: dict | None, qual: str | None, kinds: tuple):
         """The source object built at ``site``, or where to report (a Site) when there is none.

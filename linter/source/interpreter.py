@@ -153,6 +153,7 @@ class SourceAnalysis:
     imports: list = field(default_factory=list)
     calls: list = field(default_factory=list)  # (Call node, canonical callee, statement) for imported callees
     method_calls: list = field(default_factory=list)  # (CallSite, receiver value, method name) on Keras objects
+    unresolved_calls: list = field(default_factory=list)  # (Call node, called name) the source view cannot resolve
     attributes: list = field(default_factory=list)  # (Attribute node, top, receiver value, name) read on Keras objects
     module_scope: Scope | None = None
     roots: dict = field(default_factory=dict)  # Keras root -> how often the file reaches Keras through it
@@ -1067,6 +1068,7 @@ class Interpreter:
             return self.call_user_layer(fv, site)
         if t is LambdaV:
             return fv.result
+        self.a.unresolved_calls.append((node, _called_name(node.func)))
         self.escape(site)
         return UNKNOWN
 
@@ -1461,6 +1463,7 @@ class Interpreter:
         return self.unknown_method(bm, name, site)
 
     def unknown_method(self, bm: BoundMethod, name: str, site: CallSite) -> Value:
+        self.a.unresolved_calls.append((site.node, name))
         if name in ("batch", "padded_batch") and (site.positional or "batch_size" in site.keywords):
             return DatasetV(site.positional[0] if site.positional else site.keywords["batch_size"], None,
                             "the dataset")
@@ -1586,6 +1589,14 @@ class Interpreter:
 @lru_cache(maxsize=4096)
 def _root_of(raw: str) -> str | None:
     return keras_root(raw) if is_keras(raw) else None
+
+
+def _called_name(func) -> str | None:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
+    return None
 
 
 def _part_of(v: Value) -> Value:
