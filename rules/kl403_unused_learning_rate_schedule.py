@@ -1,16 +1,10 @@
 """KL403 unused-learning-rate-schedule."""
 from __future__ import annotations
 
-import libcst as cst
-from libcst.metadata import ClassScope, MetadataWrapper, ParentNodeProvider, ScopeProvider
-
 from klint.rule import FixAvailability, Invalid, Rule, Valid
 from klint.source.values import Obj
 
 #: Builtins that only look at a value: passing a schedule to them does not use it for training.
-INSPECTING_BUILTINS = frozenset(("print", "repr", "str", "type", "id", "isinstance", "len", "format", "vars", "dir"))
-
-
 class UnusedLearningRateSchedule(Rule):
     """
     ## What it does
@@ -130,17 +124,12 @@ class UnusedLearningRateSchedule(Rule):
         for s in a.schedules:
             key = s.node if s.node is not None else id(s)
             groups.setdefault(key, []).append(s)
-        uses = None
         trains = bool(a.optimizers or a.fits or a.loops)
+        reads: dict = {}
+        for obj, how in a.schedule_reads.values():
+            reads.setdefault(id(obj), []).append(how)
         for objs in groups.values():
-            if any(id(s) in used or s.escaped for s in objs) or objs[0].node is None:
-                continue
-            if uses is None:
-                try:
-                    uses = _Uses(ctx.module, bool(a.lr_assignments))
-                except Exception:  # libcst could not resolve the scopes: say nothing
-                    return
-            if uses.reaches_training(objs[0].node, trains):
+            if objs[0].node is None or any(id(s) in used or s.escaped or _used(a, s, reads, trains) for s in objs):
                 continue
             short = objs[0].qual.rsplit(".", 1)[1]
             ctx.report(objs[0], f"`{short}` learning rate schedule built but never passed to an optimizer (nor "
@@ -159,60 +148,26 @@ def _schedules_given_to_optimizers(a) -> set:
     return out
 
 
-class _Uses:
-    """Where a schedule's construction call ends up, read from the syntax (scopes resolved by libcst)."""
+def _used(a, schedule: Obj, reads: dict, trains: bool) -> bool:
+    """Whether a schedule not given to any optimizer may still reach training.
 
-    def __init__(self, module: cst.Module, sets_lr: bool):
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self.scopes = wrapper.resolve(ScopeProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
-        self.sets_lr = sets_lr  # the file assigns an optimizer's learning rate somewhere
-
-    def reaches_training(self, call: cst.Call, trains: bool) -> bool:
-        parent = self.parents.get(call)
-        if isinstance(parent, cst.Expr):
-            return False  # built and dropped
-        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is call:
-            targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
-            if len(targets) == 1 and isinstance(targets[0], cst.Name):
-                return self.name_used(targets[0], trains)
-        return True  # an argument, a return value, an element of a collection...: it may reach training
-
-    def name_used(self, target: cst.Name, trains: bool) -> bool:
-        scope = self.scopes.get(target)
-        if scope is None or isinstance(scope, ClassScope):
-            return True  # a class attribute is read through self
-        if scope is scope.globals and not trains:
-            return True  # a module of definitions: other modules may import it
-        for assignment in scope.assignments[target.value]:
-            for access in assignment.references:
-                if self.is_use(access.node):
-                    return True
-        return False
-
-    def is_use(self, node: cst.CSTNode) -> bool:
-        parent = self.parents.get(node)
-        if isinstance(parent, cst.Expr):
-            return False  # a notebook cell that shows it
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            return False  # reading its configuration
-        if isinstance(parent, cst.FormattedStringExpression):
-            return False
-        if isinstance(parent, cst.Arg):
-            call = self.parents.get(parent)
-            inspecting = isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and (
-                call.func.value in INSPECTING_BUILTINS)
-            return not inspecting
-        if isinstance(parent, cst.Call) and parent.func is node:
-            # called: a step's learning rate, used by a callback, a scheduler function or a custom loop,
-            # or only computed at top level to be looked at (a plot)
-            return self.sets_lr or self.in_function(parent)
+    Built straight into a call, a return or a collection: it may. Built and
+    dropped: it does not. Bound to a name: it does when the name is read for
+    real (passed on, returned, stored), or called inside a function (a
+    scheduler function, a callback, a custom loop) or where the file sets the
+    learning rate by hand; printing it, reading its attributes, showing it
+    in a notebook cell, or calling it at top level to plot it do not count.
+    A module-level schedule in a file that does not train is a definition
+    other modules may import.
+    """
+    made = a.schedule_made.get(id(schedule), {"how": "flow", "module": False})
+    if made["how"] == "flow":
         return True
-
-    def in_function(self, node: cst.CSTNode) -> bool:
-        p = self.parents.get(node)
-        while p is not None:
-            if isinstance(p, (cst.FunctionDef, cst.Lambda)):
-                return True
-            p = self.parents.get(p)
+    if made["how"] == "dropped":
         return False
+    if made["module"] and not trains:
+        return True
+    for how in reads.get(id(schedule), ()):
+        if how in ("use", "call-in-function") or (how == "call" and a.lr_assignments):
+            return True
+    return False

@@ -58,6 +58,9 @@ LR_ATTRS = ("learning_rate", "lr")
 VARIABLE_ATTRS = ("trainable_variables", "trainable_weights", "variables", "weights")
 _MISSING = object()
 
+#: Builtins that only look at a value.
+INSPECTING_BUILTINS = frozenset(("print", "repr", "str", "type", "id", "isinstance", "len", "format", "vars", "dir"))
+
 BUILTINS = frozenset((
     "dict", "list", "tuple", "zip", "int", "float", "str", "bool", "len", "range", "print", "enumerate",
     "isinstance", "super", "min", "max", "abs", "round", "sorted", "reversed", "map", "filter", "sum",
@@ -154,6 +157,13 @@ class SourceAnalysis:
     calls: list = field(default_factory=list)  # (Call node, canonical callee, statement) for imported callees
     method_calls: list = field(default_factory=list)  # (CallSite, receiver value, method name) on Keras objects
     unresolved_calls: list = field(default_factory=list)  # (Call node, called name) the source view cannot resolve
+    #: Reads of learning-rate schedule objects by name: id(Name node) -> [schedule, how], where how is
+    #: "use", "inspect" (an attribute, a print), "show" (a bare expression) or "call"/"call-in-function".
+    schedule_reads: dict = field(default_factory=dict)
+    #: What happened to each schedule object right where it was built: id -> {"how": "bound" (to a
+    #: name), "dropped" (a bare expression) or "flow" (straight into a call, a return, a collection),
+    #: "module": built at module level}
+    schedule_made: dict = field(default_factory=dict)
     attributes: list = field(default_factory=list)  # (Attribute node, top, receiver value, name) read on Keras objects
     module_scope: Scope | None = None
     roots: dict = field(default_factory=dict)  # Keras root -> how often the file reaches Keras through it
@@ -308,7 +318,13 @@ def join(values: list[Value]) -> Value:
     rest = [v for v in values if not (isinstance(v, Const) and v.value is None)]
     if rest and all(v is rest[0] for v in rest):
         return rest[0]
+    for v in rest[1:]:
+        if isinstance(v, Obj) and v is not rest[0]:
+            v.escaped = True  # the name may hold it, but the source view follows only one value
     if any(isinstance(v, (Const, Unknown)) for v in rest):
+        for v in rest:
+            if isinstance(v, Obj):
+                v.escaped = True
         return UNKNOWN
     return rest[0] if rest else UNKNOWN
 
@@ -373,6 +389,7 @@ class Interpreter:
         self.instances: dict = {}
         self.in_progress: set = set()
         self.top = None
+        self.in_lambda = 0
         self.ev_table = {
             cst.Name: self.ev_name,
             cst.Attribute: self.ev_attribute,
@@ -418,7 +435,7 @@ class Interpreter:
             cst.Assign: self.exec_assign,
             cst.AnnAssign: self.exec_annassign,
             cst.AugAssign: self.exec_augassign,
-            cst.Expr: lambda n, s: self.ev(n.value, s),
+            cst.Expr: self.exec_expr,
             cst.Return: self.exec_return,
             cst.Import: self.exec_import,
             cst.ImportFrom: self.exec_import,
@@ -496,6 +513,8 @@ class Interpreter:
 
     def exec_assign(self, node: cst.Assign, scope: Scope) -> None:
         v = self.ev(node.value, scope)
+        if all(type(t.target) is cst.Name for t in node.targets):
+            self._made_as(v, node.value, "bound")
         for t in node.targets:
             self.bind(t.target, v, scope, node.value)
 
@@ -510,6 +529,23 @@ class Interpreter:
         op = getattr(cst, opname, None)
         v = self.binary(left, right, op)
         self.bind(node.target, v, scope, node.value)
+
+    def exec_expr(self, node: cst.Expr, scope: Scope) -> None:
+        v = self.ev(node.value, scope)
+        self._read_as(node.value, "show")  # a notebook cell showing a value
+        self._made_as(v, node.value, "dropped")
+
+    def _made_as(self, v: Value, node, how: str) -> None:
+        """Where a schedule's construction call went, when ``node`` is that call."""
+        made = self.a.schedule_made.get(id(v)) if type(v) is Obj else None
+        if made is not None and isinstance(node, cst.Call) and v.node is node:
+            made["how"] = how
+
+    def _read_as(self, node, how: str) -> None:
+        """Say how a schedule read by name at ``node`` was used, when it was one."""
+        read = self.a.schedule_reads.get(id(node))
+        if read is not None:
+            read[1] = how
 
     def exec_return(self, node: cst.Return, scope: Scope) -> None:
         v = self.ev(node.value, scope) if node.value is not None else Const(None)
@@ -709,6 +745,8 @@ class Interpreter:
         name = node.value
         v = scope.lookup(name)
         if v is not _MISSING:
+            if type(v) is Obj and v.qual.startswith(K.LR_SCHEDULE_PREFIX):
+                self.a.schedule_reads[id(node)] = [v, "use"]
             return v
         if name == "True":
             return Const(True, node, self.top)
@@ -912,7 +950,11 @@ class Interpreter:
         p = node.params
         for param in (*p.posonly_params, *p.params, *p.kwonly_params):
             inner.vars[param.name.value] = UNKNOWN
-        return LambdaV(self.ev(node.body, inner))
+        self.in_lambda += 1
+        try:
+            return LambdaV(self.ev(node.body, inner))
+        finally:
+            self.in_lambda -= 1
 
     def ev_comprehension(self, node, scope: Scope) -> Value:
         inner = Scope(scope)
@@ -971,6 +1013,7 @@ class Interpreter:
     def ev_attribute(self, node: cst.Attribute, scope: Scope) -> Value:
         base = self.ev(node.value, scope)
         attr = node.attr.value
+        self._read_as(node.value, "inspect")  # reading its configuration
         if isinstance(base, (ModelObj, OptimizerObj, LayerObj)) or (isinstance(base, UserObj) and base.model):
             self.a.attributes.append((node, self.top, base, attr))
         if isinstance(base, Ref):
@@ -1050,6 +1093,7 @@ class Interpreter:
 
     def ev_call(self, node: cst.Call, scope: Scope) -> Value:
         fv = self.ev(node.func, scope)
+        self._read_as(node.func, "call-in-function" if self.active or self.in_lambda else "call")
         site = self.callsite(node, scope)
         t = type(fv)
         if t is Ref:
@@ -1227,6 +1271,9 @@ class Interpreter:
         return Obj(q, site)
 
     def call_builtin(self, name: str, site: CallSite) -> Value:
+        if name in INSPECTING_BUILTINS:
+            for a in site.positional:
+                self._read_as(a.node, "inspect")
         if name == "dict":
             d = DictV({}, site.node, site.open_kwargs or site.open_args)
             if site.positional:
@@ -1312,6 +1359,7 @@ class Interpreter:
         if q.startswith(K.LR_SCHEDULE_PREFIX) and short[:1].isupper():
             o = Obj(q, site)
             a.schedules.append(o)
+            a.schedule_made[id(o)] = {"how": "flow", "module": not self.active}
             return o
         if q.startswith("keras.optimizers.") and short[:1].isupper():
             o = OptimizerObj(q, site)
