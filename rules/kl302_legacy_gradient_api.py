@@ -7,8 +7,8 @@ from klint.rule import FixAvailability, Invalid, Rule, Valid
 from klint.source.values import ModelObj, OptimizerObj, UserObj
 
 #: What to do instead: gradients come from a tape, eagerly.
-USE_TAPE = ("compute gradients with `tf.GradientTape` (to monitor them during training, use a callback that "
-            "computes gradients with tf.GradientTape)")
+USE_TAPE = ("compute gradients with `tf.GradientTape` (to monitor them during training, use "
+            "`klint.keras.TrainingMonitor`, which records per-layer gradient norms correctly under Keras 3)")
 RUN_EAGERLY = "call the model eagerly and compute gradients with `tf.GradientTape`"
 
 #: Functions of the TF1 graph world, by canonical name: what is wrong with them, and what to do instead.
@@ -81,8 +81,9 @@ class LegacyGradientApi(Rule):
         loss = model(x)[:, class_idx]
     grads = tape.gradient(loss, x)
     ```
-    To watch gradients during `fit`, use a callback that computes them
-    with `tf.GradientTape` on a batch at the end of each epoch.
+    To watch gradients during `fit`, use `klint.keras.TrainingMonitor`:
+    it records per-layer gradient norms inside the train step, and
+    `klint report` diagnoses them.
 
     ## Fix safety
     No fix is offered: the replacement restructures the code around a
