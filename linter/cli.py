@@ -14,7 +14,7 @@ from pathlib import Path
 from klint import __version__
 from klint.config import DEFAULT_EXCLUDE, ConfigError, find_config, load_config, validate_selectors
 from klint.engine import DecodeError, FileResult, Linter, Problem, decode, encode, mentions_keras, write_atomic
-from klint.output import FORMATS, diagnostics_for, render, statistics
+from klint.output import FORMATS, diagnostics_for, display_path, render, statistics
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -288,14 +288,6 @@ def check_stdin(args, cfg, linter, fixing: bool, unsafe: bool) -> int:
 def _diff(display: str, old: str, new: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                         fromfile=display, tofile=display))
-
-
-def display_path(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 # ------------------------------------------------------------------ files

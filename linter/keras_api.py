@@ -56,19 +56,41 @@ BATCHNORM_LAYERS = frozenset(f"keras.layers.{n}" for n in (
     "BatchNormalization", "SyncBatchNormalization",
 ))
 
-#: Layers that neither rescale nor mix their input, so an activation after
-#: them acts on the output of the layer before them.
-TRANSPARENT_LAYERS = frozenset(f"keras.layers.{n}" for n in (
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-    "GaussianDropout", "AlphaDropout", "GaussianNoise",
-    "Flatten", "Reshape", "Permute",
+def _layers(*names: str) -> frozenset:
+    return frozenset(f"keras.layers.{n}" for n in names)
+
+
+#: Dropout layers, and those of them that zero units (AlphaDropout and
+#: GaussianDropout do not).
+DROPOUT_LAYERS = _layers("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+                         "GaussianDropout", "AlphaDropout")
+ZEROING_DROPOUT_LAYERS = _layers("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")
+
+#: Layers that keep each unit's value (or drop it) and the last axis: noise,
+#: padding, cropping, upsampling, repetition.
+SAME_UNIT_LAYERS = DROPOUT_LAYERS | _layers(
+    "GaussianNoise", "ActivityRegularization", "Identity", "RepeatVector",
+    "Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    "UpSampling1D", "UpSampling2D", "UpSampling3D",
+)
+
+#: Layers that neither mix nor squash values, only move them around.
+SHAPE_LAYERS = SAME_UNIT_LAYERS | _layers("Flatten", "Reshape", "Permute")
+
+MAX_POOLING_LAYERS = _layers(
     "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
     "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
-    "Cropping1D", "Cropping2D", "Cropping3D",
-    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-    "UpSampling1D", "UpSampling2D", "UpSampling3D",
-))
+)
+AVERAGE_POOLING_LAYERS = _layers(
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
+)
+
+#: Layers after which an elementwise activation acts on the output of the
+#: layer before them (max pooling commutes with monotonic activations).
+TRANSPARENT_LAYERS = SHAPE_LAYERS | MAX_POOLING_LAYERS
 
 RECURRENT_LAYERS = frozenset(f"keras.layers.{n}" for n in (
     "SimpleRNN", "LSTM", "GRU", "RNN", "CuDNNLSTM", "CuDNNGRU",

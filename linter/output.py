@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass
 
@@ -54,20 +55,19 @@ def diagnostics_for(display: str, text: str | None, findings: list, problems: li
                 ],
             }
         fixable = fix is not None and (applicability == Applicability.SAFE.value or unsafe)
-        name = display if not getattr(f, "filename", None) else _display(f.filename)
+        name = display if not getattr(f, "filename", None) else display_path(f.filename)
         out.append(Diagnostic(f.code, f.name, f.message, name, f.row, f.col, f.end_row, f.end_col, fix,
                               f.url, f.view, fixable, applicability))
     return out
 
 
-def _display(path: str) -> str:
-    import os
-
+def display_path(path) -> str:
+    """A path as output shows it: relative to the current folder when it is below it."""
     try:
         rel = os.path.relpath(path)
     except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 class _RowCol:

@@ -133,21 +133,10 @@ def from_logits_fix(ctx, loss: Loss, value: bool):
 
 #: Layers that neither mix nor squash values: an activation before them is
 #: still the model's output activation, and a linear output stays linear.
-PASS_LAYERS = frozenset(f"keras.layers.{n}" for n in (
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "AlphaDropout",
-    "GaussianNoise", "ActivityRegularization", "Identity",
-    "Flatten", "Reshape", "Permute", "RepeatVector",
-    "Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-    "UpSampling1D", "UpSampling2D", "UpSampling3D",
-))
+PASS_LAYERS = K.SHAPE_LAYERS
 
 #: Those of PASS_LAYERS that keep the last axis, so a unit count before them still holds after them.
-SAME_UNITS = frozenset(f"keras.layers.{n}" for n in (
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "AlphaDropout",
-    "GaussianNoise", "ActivityRegularization", "Identity", "RepeatVector",
-    "Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-    "UpSampling1D", "UpSampling2D", "UpSampling3D",
-))
+SAME_UNITS = K.SAME_UNIT_LAYERS
 
 
 @dataclass

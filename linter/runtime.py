@@ -10,12 +10,12 @@ TensorFlow.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from klint.diagnose import CODES, diagnose
+from klint.output import display_path
 
 PROBE = Path(__file__).with_name("model") / "probe.py"
 
@@ -86,17 +86,9 @@ def locate(findings: list, result: dict, script: Path) -> list[Located]:
     for f in findings:
         site = sites.get(f.layer) if f.layer else None
         site = site or fit
-        out.append(Located(f.code, f.name, f.message, _display(site.get("file") or str(script)),
+        out.append(Located(f.code, f.name, f.message, display_path(site.get("file") or str(script)),
                            site.get("line") or 1, (site.get("col") or 0) + 1, f.layer, f.step, f.cites))
     return out
-
-
-def _display(path: str) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
 
 
 def render(located: list[Located], series: dict, fmt: str) -> str:

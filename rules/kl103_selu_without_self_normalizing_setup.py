@@ -9,9 +9,7 @@ from klint.semantics import effective_activation, layer_activation
 from klint.source.values import LayerObj
 
 #: Dropout layers that zero units: the self-normalizing fixed point does not survive them.
-ZEROING_DROPOUT = frozenset(f"keras.layers.{n}" for n in (
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-))
+ZEROING_DROPOUT = K.ZEROING_DROPOUT_LAYERS
 
 #: Layers that do not change which activation the values carry.
 _PASS_THROUGH = frozenset(K.TRANSPARENT_LAYERS - ZEROING_DROPOUT - {"keras.layers.AlphaDropout"})

@@ -7,9 +7,7 @@ from klint import keras_api as K
 from klint.rule import FixAvailability, Invalid, Rule, Valid
 from klint.source.values import Arg, Const, LayerObj
 
-DROPOUT_LAYERS = frozenset(f"keras.layers.{n}" for n in (
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "AlphaDropout",
-))
+DROPOUT_LAYERS = K.DROPOUT_LAYERS
 
 
 class DropoutBeforeBatchNorm(Rule):

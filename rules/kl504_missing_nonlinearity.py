@@ -14,17 +14,7 @@ from klint.source.values import Arg, Const, LayerObj, SeqV
 #: exporting). A linear layer reaching another kernel layer through these
 #: still collapses into it. Max pooling and per-sample normalizations
 #: (LayerNormalization, GroupNormalization...) are not linear.
-LINEAR_LAYERS = frozenset(f"keras.layers.{n}" for n in (
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "AlphaDropout",
-    "GaussianNoise", "ActivityRegularization", "Identity",
-    "Flatten", "Reshape", "Permute", "RepeatVector",
-    "Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-    "UpSampling1D", "UpSampling2D", "UpSampling3D",
-    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
-    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
-    "BatchNormalization", "SyncBatchNormalization",
-))
+LINEAR_LAYERS = K.SHAPE_LAYERS | K.AVERAGE_POOLING_LAYERS | K.BATCHNORM_LAYERS
 
 DEPTHWISE = frozenset(f"keras.layers.{n}" for n in ("DepthwiseConv1D", "DepthwiseConv2D"))
 CONVOLUTIONS = frozenset(q for q in K.KERNEL_LAYERS if "Conv" in q and q not in DEPTHWISE)

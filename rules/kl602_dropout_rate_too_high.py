@@ -1,12 +1,12 @@
 """KL602 dropout-rate-too-high."""
 from __future__ import annotations
 
+from klint import keras_api as K
+
 from klint.rule import FixAvailability, Invalid, Option, Rule, Valid
 from klint.source.values import Arg, Const, LayerObj
 
-DROPOUT_LAYERS = frozenset(f"keras.layers.{n}" for n in (
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "AlphaDropout",
-))
+DROPOUT_LAYERS = K.DROPOUT_LAYERS
 
 
 def _rate(v):
