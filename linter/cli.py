@@ -155,6 +155,13 @@ def cmd_rule(args) -> int:
 
     rule = rule_by_code(args.code)
     if rule is None:
+        from klint.diagnose import CODES, EXPLANATIONS
+
+        for code, (name, summary) in CODES.items():
+            if args.code.upper() == code or args.code == name:
+                sys.stdout.write(f"# {name} ({code})\n\n{summary}. A runtime finding of `klint probe` and "
+                                 f"`klint report`.\n\n{EXPLANATIONS[code]}\n")
+                return EXIT_OK
         raise UsageError(f"unknown rule {args.code!r} (see `klint rules`)")
     sys.stdout.write(render_rule(rule))
     return EXIT_OK

@@ -26,6 +26,27 @@ CODES = {
     "KL707": ("update-ratio-out-of-range", "Weight updates far from ~1e-3 of the weights"),
 }
 
+#: What each runtime finding means, for ``klint rule KL70x``.
+EXPLANATIONS = {
+    "KL701": "Some layer's gradient norm exceeds 1e3, or the total norm grows 100x over the probe: updates "
+             "that large throw the weights away from where they were learning. Lower the learning rate "
+             "(KL401, KL404) or clip gradients (KL301).",
+    "KL702": "The first layers' gradient norms are below 1e-3 of the last layers': the first layers barely "
+             "learn. Saturating activations (sigmoid, tanh) stacked deep, or initializers that shrink the "
+             "signal, cause it (KL101).",
+    "KL703": "Half or more of a layer's ReLU units output zero for the whole batch: they pass no gradient "
+             "and never recover. A large negative bias, a learning rate that knocked them out (KL401), or a "
+             "Glorot-initialized ReLU layer (KL101) cause it.",
+    "KL704": "Half or more of a layer's tanh/sigmoid units sit in their flat tails for the whole batch: "
+             "their gradients vanish. Use Glorot initialization for them (KL101) and normalized inputs.",
+    "KL705": "The loss doubles over the probe, or swings up and down without falling: the learning rate "
+             "is too high for this model (KL401).",
+    "KL706": "The loss, a gradient or a weight became NaN or infinite: training is over from that step on. "
+             "A learning rate far too high (KL401, KL404) or exploding gradients cause it.",
+    "KL707": "A layer's weights change per step by more than 1e-1 or less than 1e-6 of their norm (healthy "
+             "is around 1e-3): the learning rate is too high, or too low, for this layer (KL401, KL404).",
+}
+
 EXPLODING_NORM = 1e3  # a layer gradient norm above this explodes
 EXPLODING_GROWTH = 100.0  # or the total norm grows this much over the run
 VANISHING_RATIO = 1e-3  # first layers' norms this far below the last layers'

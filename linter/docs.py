@@ -48,10 +48,14 @@ def render_rules(fmt: str = "text") -> str:
             "default": r.default_enabled, "views": list(r.views), "url": r.url(),
             "options": {k: {"default": o.default, "doc": o.doc} for k, o in r.options.items()},
         } for r in rules], indent=2) + "\n"
-    width = max(len(r.name) for r in rules)
+    from klint.diagnose import CODES
+
+    width = max([len(r.name) for r in rules] + [len(n) for n, _ in CODES.values()])
     lines = []
     for r in rules:
         fix = "[*]" if r.fix != FixAvailability.NONE else "   "
         off = "" if r.default_enabled else " (off by default)"
         lines.append(f"{r.code}  {r.name:<{width}}  {fix}  {r.summary}{off}")
+    for code, (name, summary) in CODES.items():
+        lines.append(f"{code}  {name:<{width}}       {summary} (klint probe / klint report)")
     return "\n".join(lines) + "\n"

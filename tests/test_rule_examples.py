@@ -134,9 +134,17 @@ def test_rules_command_lists_every_rule(cli):
     rc, out, _ = cli("rules")
     assert rc == 0
     listed = [line.split()[0] for line in out.splitlines() if line.strip()]
-    assert listed == [r.code for r in RULES]
-    for code in ("KL101", "KL201", "KL301", "KL401"):
+    from klint.diagnose import CODES
+
+    # the static rules, then the runtime findings of `klint probe` / `klint report`
+    assert listed == [r.code for r in RULES] + list(CODES)
+    for code in ("KL101", "KL201", "KL301", "KL401", "KL702"):
         assert code in listed
+
+
+def test_rule_command_documents_runtime_findings(cli):
+    rc, out, _ = cli("rule", "KL703")
+    assert rc == 0 and "dead-relu" in out and "KL101" in out
 
 
 def test_rules_command_json(cli):
