@@ -164,8 +164,11 @@ class BatchNormSmallBatch(Rule):
             if not isinstance(size, int) or isinstance(size, bool) or size >= minimum or size < 1:
                 continue
             layers = a.layers_of([fit.model])
-            line = ctx.line(fit.batch) if fit.batch.node is not None else None
-            origin = fit.batch_from + (f" on line {line}" if line else "")
+
+            def origin(fit=fit) -> str:  # for messages only: a line number costs a position lookup
+                line = ctx.line(fit.batch) if fit.batch.node is not None else None
+                return fit.batch_from + (f" on line {line}" if line else "")
+
             for layer in layers:
                 key = layer.node if layer.node is not None else id(layer)
                 if not has_batchnorm(layer) or key in reported or layer.frozen:
@@ -177,12 +180,12 @@ class BatchNormSmallBatch(Rule):
                     short = layer.qual.rsplit(".", 1)[1]
                     ctx.report(layer, (
                         f"`{short}` contains BatchNormalization and is trained with batch size {size} "
-                        f"(from {origin}), below {minimum}: freeze it (`trainable = False` or "
+                        f"(from {origin()}), below {minimum}: freeze it (`trainable = False` or "
                         f"`training=False`) or use a larger batch"))
                     continue
                 self.report_layer(ctx, layer, size, origin, minimum, reported)
 
-    def report_layer(self, ctx, layer: LayerObj, size: int, origin: str, minimum: int, reported: set) -> None:
+    def report_layer(self, ctx, layer: LayerObj, size: int, origin, minimum: int, reported: set) -> None:
         m = layer.arg("momentum", 1)
         fix = None
         if m is ABSENT:
@@ -196,5 +199,5 @@ class BatchNormSmallBatch(Rule):
         reported.add(layer.node if layer.node is not None else id(layer))
         short = layer.qual.rsplit(".", 1)[1]
         ctx.report(layer, (
-            f"`{short}` is trained with batch size {size} (from {origin}), below {minimum}: its batch "
+            f"`{short}` is trained with batch size {size} (from {origin()}), below {minimum}: its batch "
             f"statistics are noise; use a larger batch or GroupNormalization, or set momentum=0.9"), fix)

@@ -234,32 +234,36 @@ class OutputActivationLossMismatch(Rule):
     def judge(self, ctx, o, loss):
         """The message (and fix) for an output that does not fit its loss, or None."""
         act, n = o.activation, o.units
-        where = describe(ctx, o)
+
+        def where() -> str:  # for messages only, like lw() below
+            return describe(ctx, o)
+
         if act == "softmax" and n == 1:
             fix = None
             if loss is not None and loss.kind == "binary" and loss.from_logits is False:
                 fix = self.sigmoid_fix(ctx, o)
-            return (f"{where} is a softmax over a single unit: it always outputs 1.0 and nothing can be "
+            return (f"{where()} is a softmax over a single unit: it always outputs 1.0 and nothing can be "
                     f"learned; use sigmoid for a binary output, or one unit per class"), fix
         if loss is None:
             return None
+
         def lw() -> str:  # computed only for a message: a line number costs a position lookup
             line = ctx.line(loss.arg)
             return f"`{loss.text}`" + (f" (line {line})" if line else "")
         if loss.kind == "categorical" and n == 1 and act in ("linear", "sigmoid"):
-            return (f"{where} has a single unit, but {lw()} takes a softmax over the classes: over one "
+            return (f"{where()} has a single unit, but {lw()} takes a softmax over the classes: over one "
                     f"class it is always 1.0 and the loss never moves; use BinaryCrossentropy, or one "
                     f"unit per class"), None
         if act == "sigmoid" and loss.kind == "categorical" and loss.from_logits is False:
-            return (f"{where} applies sigmoid, whose outputs do not sum to 1, but {lw()} expects a "
+            return (f"{where()} applies sigmoid, whose outputs do not sum to 1, but {lw()} expects a "
                     f"distribution over classes: use softmax, or BinaryCrossentropy for multi-label "
                     f"targets"), None
         if act == "softmax" and loss.kind == "binary" and loss.from_logits is False and n is not None and n > 2:
-            return (f"{where} is a softmax over {n} mutually exclusive classes, but {lw()} scores each unit "
+            return (f"{where()} is a softmax over {n} mutually exclusive classes, but {lw()} scores each unit "
                     f"as an independent yes/no: use a categorical crossentropy (or sigmoid for "
                     f"multi-label targets)"), None
         if act in NOT_PROBABILITIES:
-            return (f"{where} applies {act}, whose outputs are neither probabilities nor logits of "
+            return (f"{where()} applies {act}, whose outputs are neither probabilities nor logits of "
                     f"either sign, with {lw()}: use softmax or sigmoid (or a linear output with "
                     f"`from_logits=True`)"), None
         return None
