@@ -43,16 +43,12 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from common import default_folder, klint_command, log, ratio  # noqa: E402
 TARGET_PER_FILE_S = 0.70  # over N files: klint wall / N
 TARGET_ONE_FILE_EXTRA_S = 1.0  # one file: klint wall <= one TF import + this
 SKIP_IMPORTS = re.compile(
     rb"^\s*(?:import|from)\s+(torch|jax|flax|sklearn|keras_hub|keras_cv|matplotlib)\b", re.MULTILINE)
 COMMAND_TIMEOUT_S = 900.0
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------- measuring
@@ -188,25 +184,8 @@ def measure(series: list[Series], repeat: int, warm_up: bool) -> None:
 # ----------------------------------------------------------------- files
 
 
-def default_folder() -> Path:
-    corpus = REPO_ROOT / "tests" / "corpus"
-    return corpus if corpus.is_dir() else (REPO_ROOT / ".." / "shared" / "cases").resolve()
-
-
-def candidates(folder: Path) -> list[Path]:
-    """Top-level Keras scripts of the folder, in name order, without the other frameworks."""
-    out = []
-    for f in sorted(folder.glob("*.py")):
-        try:
-            data = f.read_bytes()
-        except OSError:
-            continue
-        if (b"keras" in data or b"tensorflow" in data) and not SKIP_IMPORTS.search(data):
-            out.append(f)
-    return out
-
-
 def all_keras(folder: Path) -> list[Path]:
+    """Top-level scripts of the folder that mention Keras or TensorFlow, in name order."""
     out = []
     for f in sorted(folder.glob("*.py")):
         try:
@@ -216,6 +195,11 @@ def all_keras(folder: Path) -> list[Path]:
         if b"keras" in data or b"tensorflow" in data:
             out.append(f)
     return out
+
+
+def candidates(folder: Path) -> list[Path]:
+    """The Keras scripts of the folder that import no other framework."""
+    return [f for f in all_keras(folder) if not SKIP_IMPORTS.search(f.read_bytes())]
 
 
 def probe(files: list[Path], work: Path, n: int, timeout: float) -> tuple[list[Path], list[dict]]:
@@ -264,20 +248,6 @@ def lay_out(files: list[Path], n: int, dest: Path) -> list[Path]:
         shutil.copyfile(src, target)
         out.append(target)
     return out
-
-
-def klint_command() -> list[str]:
-    exe = Path(sys.executable).parent / "klint"
-    if exe.is_file() and os.access(exe, os.X_OK):
-        return [str(exe)]
-    found = shutil.which("klint")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "klint"]
-
-
-def ratio(a: float, b: float) -> float:
-    return a / b if b > 0 else float("inf")
 
 
 # ----------------------------------------------------------------- main

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from common import REPO_ROOT, default_folder, klint_command, log, ratio  # noqa: E402
 TARGET_RATIO = 1.30
 TARGET_SINGLE_FILE_S = 0.50
 MARKERS = (b"keras", b"tensorflow")
@@ -58,10 +58,6 @@ for root, dirs, names in os.walk(sys.argv[1]):
                 n += 1
 print(n)
 """
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------- measuring
@@ -161,25 +157,6 @@ def replicate(files: list[Path], folder: Path, copies: int, dest: Path) -> int:
             shutil.copyfile(f, target)
             n += 1
     return n
-
-
-def klint_command() -> list[str]:
-    exe = Path(sys.executable).parent / "klint"
-    if exe.is_file() and os.access(exe, os.X_OK):
-        return [str(exe)]
-    found = shutil.which("klint")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "klint"]
-
-
-def default_folder() -> Path:
-    corpus = REPO_ROOT / "tests" / "corpus"
-    return corpus if corpus.is_dir() else (REPO_ROOT / ".." / "shared" / "cases").resolve()
-
-
-def ratio(a: float, b: float) -> float:
-    return a / b if b > 0 else float("inf")
 
 
 def count_findings(proc: subprocess.CompletedProcess | None) -> int | None:

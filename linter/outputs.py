@@ -299,3 +299,21 @@ def describe(ctx, o: Output) -> str:
     short = where.qual.rsplit(".", 1)[1] if isinstance(where, LayerObj) else "layer"
     line = ctx.line(where) if isinstance(where, LayerObj) else None
     return what.format(o.activation, short) + (f" on line {line}" if line else "")
+
+
+def loss_output_mismatches(a, from_logits: bool, mismatched):
+    """``(compile, loss, output)`` for each crossentropy loss whose ``from_logits`` is ``from_logits``
+    and whose model has an output for which ``mismatched(loss, output)`` holds; once per loss."""
+    done: set = set()
+    for comp in a.compiles:
+        loss = crossentropy_loss(comp.loss)
+        if loss is None or loss.from_logits is not from_logits:
+            continue
+        bad = [o for o in output_activations(a, comp.model) if mismatched(loss, o)]
+        if not bad:
+            continue
+        key = loss.arg.node if loss.arg.node is not None else id(comp)
+        if key in done:
+            continue
+        done.add(key)
+        yield comp, loss, bad[0]

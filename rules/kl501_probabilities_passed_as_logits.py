@@ -6,7 +6,7 @@ and KL503.
 """
 from __future__ import annotations
 
-from klint.outputs import crossentropy_loss, describe, from_logits_fix, output_activations
+from klint.outputs import describe, from_logits_fix, loss_output_mismatches
 from klint.rule import FixAvailability, Invalid, Rule, Valid
 
 
@@ -152,21 +152,10 @@ class ProbabilitiesPassedAsLogits(Rule):
     ]
 
     def check(self, ctx) -> None:
-        a = ctx.analysis
-        done: set = set()
-        for comp in a.compiles:
-            loss = crossentropy_loss(comp.loss)
-            if loss is None or loss.from_logits is not True:
-                continue
-            outs = output_activations(a, comp.model)
-            bad = [o for o in outs if o.activation in ("softmax", "sigmoid")]
-            if not bad:
-                continue
-            key = loss.arg.node if loss.arg.node is not None else id(comp)
-            if key in done:
-                continue
-            done.add(key)
-            o = bad[0]
+        def squashed(loss, o) -> bool:
+            return o.activation in ("softmax", "sigmoid")
+
+        for _comp, loss, o in loss_output_mismatches(ctx.analysis, True, squashed):
             message = (f"{describe(ctx, o)} already applies {o.activation}, and `{loss.text}` applies it "
                        f"again: the loss squashes probabilities a second time; set `from_logits=False` "
                        f"or remove the output activation")

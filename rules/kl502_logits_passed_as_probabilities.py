@@ -2,12 +2,7 @@
 from __future__ import annotations
 
 from klint.rule import FixAvailability, Invalid, Rule, Valid
-from klint.outputs import (
-    crossentropy_loss,
-    describe,
-    from_logits_fix,
-    output_activations,
-)
+from klint.outputs import describe, from_logits_fix, loss_output_mismatches
 
 
 class LogitsPassedAsProbabilities(Rule):
@@ -150,22 +145,11 @@ class LogitsPassedAsProbabilities(Rule):
     ]
 
     def check(self, ctx) -> None:
-        a = ctx.analysis
-        done: set = set()
-        for comp in a.compiles:
-            loss = crossentropy_loss(comp.loss)
-            if loss is None or loss.from_logits is not False:
-                continue
-            outs = output_activations(a, comp.model)
+        def linear(loss, o) -> bool:
             # a categorical loss over one unit is wrong either way: KL503 reports it
-            bad = [o for o in outs if o.activation == "linear" and not (loss.kind == "categorical" and o.units == 1)]
-            if not bad:
-                continue
-            key = loss.arg.node if loss.arg.node is not None else id(comp)
-            if key in done:
-                continue
-            done.add(key)
-            o = bad[0]
+            return o.activation == "linear" and not (loss.kind == "categorical" and o.units == 1)
+
+        for _comp, loss, o in loss_output_mismatches(ctx.analysis, False, linear):
             message = (f"{describe(ctx, o)} is linear (logits), but `{loss.text}` expects probabilities: "
                        f"set `from_logits=True` on the loss or add an output activation")
             fix = from_logits_fix(ctx, loss, True)
