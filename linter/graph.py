@@ -1,0 +1,412 @@
+"""The layer graph, as the signal sees it: where a layer's output goes, and how deep a plain chain runs.
+
+Rules about initialization ask what happens to a layer's activations on
+the way to the next layer with weights: do they reach it as they are (a
+*plain* link), or does something reset their scale first, a normalization
+layer or a residual sum that carries the input past the layer? Both views
+answer with the same objects (layers, ops and models with ``producers``
+and ``consumers``), so this module serves both.
+
+Every walk is bounded and keeps a visited set: graphs can be large, and a
+block helper whose later calls reuse an earlier call's layers makes cycles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from klint import keras_api as K
+from klint.source.values import LayerObj, ModelObj, OpUse
+
+#: Layers the signal passes through without a change of scale that matters here: activations,
+#: shape changes, pooling, dropout and noise, and merges other than a sum.
+PASS_LAYERS = (
+    frozenset(K.ACTIVATION_LAYERS) | K.TRANSPARENT_LAYERS | K.AVERAGE_POOLING_LAYERS
+    | frozenset(f"keras.layers.{n}" for n in (
+        "Concatenate", "Multiply", "Average", "Maximum", "Minimum", "Subtract", "Lambda", "Masking", "Rescaling",
+    ))
+)
+
+MAX_NODES = 400  # nodes one walk visits at most
+RESIDUAL_REACH = 6  # kernel layers a walk crosses looking for the residual sum that closes a branch
+ANCESTOR_REACH = 64  # nodes searched back from a layer for the fork of a skip connection
+
+
+def kind(node) -> str:
+    """``kernel``, ``norm``, ``add`` (a sum), ``pass``, ``model`` (a model applied as a layer) or ``other``."""
+    if isinstance(node, OpUse):
+        return {"add": "add", "opaque": "other"}.get(node.op, "pass")
+    if isinstance(node, ModelObj):
+        return "model"
+    if isinstance(node, LayerObj):
+        q = node.qual
+        if q in K.KERNEL_LAYERS:
+            return "kernel"
+        if q in K.NORMALIZATION_LAYERS:
+            return "norm"
+        if q in K.ADD_LAYERS:
+            return "add"
+        if q in PASS_LAYERS:
+            return "pass"
+    return "other"
+
+
+@dataclass
+class Ends:
+    """What a layer's output reaches, on its paths up to the next layer with weights."""
+
+    kernels: list = field(default_factory=list)  # kernel layers it feeds as it is: plain links
+    norm: bool = False  # a normalization layer rescales it on some path
+    residual: bool = False  # a sum with a skip connection around the layer takes it on some path
+    head: bool = False  # it leaves the model (a model output) on some path
+    other: bool = False  # something the walk cannot see through (an attention layer, an unknown call)
+    sum: bool = False  # a sum takes it on some path (a residual connection, or a join of branches)
+
+
+class Graph:
+    """Walks over one analysis's layer graph, with the answers cached.
+
+    A model applied as a layer of another (a ``keras.Sequential`` feed-forward
+    block called on a tensor) is a node of the outer graph whose inside is
+    a graph of its own: walks go into it through the layers that read its
+    input (its *entries*) and out of it through its outputs.
+    """
+
+    def __init__(self, analysis):
+        self._ends: dict = {}
+        self._up: dict = {}
+        self._down: dict = {}
+        layers = analysis.layers
+        self.wrapper = {id(w.wrapped): w for w in layers
+                        if isinstance(w, LayerObj) and isinstance(getattr(w, "wrapped", None), LayerObj)}
+        self.back = getattr(analysis, "back_edges", set())
+        self.entries: dict = {}  # id(model) -> the layers that read its input
+        self.entry_of: dict = {}  # id(layer) -> the models whose input it reads
+        for m in analysis.models:
+            for first in _entries(analysis, m):
+                self.entries.setdefault(id(m), []).append(first)
+                self.entry_of.setdefault(id(first), []).append(m)
+
+    # -------------------------------------------------------- downstream
+
+    def ends(self, layer) -> Ends:
+        """Where ``layer``'s output goes, up to the next kernel layer, normalization, sum or model output."""
+        got = self._ends.get(id(layer))
+        if got is None:
+            got = self._ends[id(layer)] = self._walk(layer, layer, 0)[0]
+        return got
+
+    def _walk(self, start, ref, kernels: int, through_norm: bool = False) -> tuple[Ends, list]:
+        """Walk from ``start``'s output; sums are judged against ``ref``. With ``kernels`` > 0 the walk
+        also crosses up to that many kernel layers (returned as the second value), and with
+        ``through_norm`` normalization layers too."""
+        out = Ends()
+        crossed: list = []
+        seen: set = set()  # the start itself may come back: a loop's back edge to its first layer
+        stack = self._next(start, out)
+        while stack and len(seen) < MAX_NODES:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            k = kind(n)
+            if k == "kernel":
+                out.kernels.append(n)
+                if len(crossed) < kernels:
+                    crossed.append(n)
+                    stack.extend(self._next(n, out))
+            elif k == "norm":
+                out.norm = True
+                if through_norm:
+                    stack.extend(self._next(n, out))
+            elif k == "add":
+                out.sum = True
+                # a sum ends the plain chain: either a residual connection around the layer (which the
+                # skip carries past it), or the join of another signal, whose scale adds to this one
+                if self.is_skip_sum(n, ref):
+                    out.residual = True
+                else:
+                    out.other = True
+            elif k == "pass":
+                stack.extend(self._next(n, out))
+            elif k == "model" and self.entries.get(id(n)):
+                stack.extend(self.entries[id(n)])
+            else:
+                out.other = True
+        return out, crossed
+
+    def _next(self, node, out: Ends) -> list:
+        """What reads ``node``'s output; a model output is followed into the models that use that model."""
+        nxt = list(getattr(node, "consumers", ()))
+        if getattr(node, "is_output", False):
+            exits = getattr(node, "exits", ())
+            used = [m for m in exits if getattr(m, "consumers", None)]
+            for m in used:
+                nxt.extend(m.consumers)  # a sub-model applied inside a bigger model
+            if not exits or len(used) < len(exits):
+                out.head = True
+        elif not nxt and id(node) in self.wrapper:
+            nxt = self._next(self.wrapper[id(node)], out)  # the layer inside TimeDistributed(...)
+        return nxt
+
+    # ------------------------------------------------------ skip connections
+
+    def inputs(self, node) -> list:
+        """What feeds ``node`` (loops' back edges left out): its producers, and for the first layer of
+        a model used as a layer, what feeds that model."""
+        back = self.back
+        out = [p for p in getattr(node, "producers", ()) if (id(p), id(node)) not in back]
+        for m in self.entry_of.get(id(node), ()):
+            out.extend(m.producers)
+        return out
+
+    def outputs(self, node) -> list:
+        """What reads ``node``'s output (loops' back edges left out), the models it is an output of
+        included."""
+        back = self.back
+        out = [c for c in getattr(node, "consumers", ()) if (id(node), id(c)) not in back]
+        if getattr(node, "is_output", False):
+            for m in getattr(node, "exits", ()):
+                out.append(m)
+                out.extend(getattr(m, "consumers", ()))
+        return out
+
+    def ancestors(self, node) -> set:
+        """Ids of what ``node`` is computed from (itself included), within a bounded distance."""
+        return self._reach(node, self.inputs, self._up, ANCESTOR_REACH)
+
+    def descendants(self, node) -> set:
+        return self._reach(node, self.outputs, self._down, MAX_NODES)
+
+    @staticmethod
+    def _reach(node, edges, cache: dict, limit: int) -> set:
+        got = cache.get(id(node))
+        if got is not None:
+            return got
+        seen = {id(node)}
+        stack = edges(node)
+        while stack and len(seen) < limit:
+            n = stack.pop()
+            if id(n) not in seen:
+                seen.add(id(n))
+                stack.extend(edges(n))
+        cache[id(node)] = seen
+        return seen
+
+    def is_skip_sum(self, add, layer) -> bool:
+        """Whether the sum ``add`` (downstream of ``layer``) also takes an input that forks before ``layer``:
+        the identity, or a projection shortcut, of a residual connection around it."""
+        inputs = list(getattr(add, "producers", ()))
+        if len(inputs) < 2:
+            return False
+        mine = self.ancestors(layer)
+        down = self.descendants(layer)
+        for p in inputs:
+            if id(p) in down:
+                continue  # the branch that ``layer`` is on
+            if id(p) in mine or self.ancestors(p) & mine:
+                return True
+        return False
+
+    def behind_norm(self, layer) -> bool:
+        """Whether everything that feeds ``layer`` comes out of a normalization layer (through activations,
+        dropout and other layers that pass the signal on)."""
+        stack = self.inputs(layer)
+        if not stack:
+            return False
+        seen = {id(layer)}
+        while stack and len(seen) < MAX_NODES:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            k = kind(n)
+            if k == "norm":
+                continue
+            ins = self.inputs(n)
+            if k != "pass" or not ins:
+                return False
+            stack.extend(ins)
+        return True
+
+    def in_residual_branch(self, layer) -> bool:
+        """Whether ``layer`` sits on a branch that a skip connection adds back to the signal that entered
+        it: every path from its output, within ``RESIDUAL_REACH`` kernel layers (and through the
+        normalization of a post-norm block), ends in such a sum."""
+        ends, crossed = self._walk(layer, layer, RESIDUAL_REACH, through_norm=True)
+        beyond = [k for k in ends.kernels if not any(k is c for c in crossed)]
+        return ends.residual and not (ends.head or ends.other or beyond)
+
+
+class Chains:
+    """Plain chains: kernel layers linked output to input with nothing that rescales in between.
+
+    ``succ(layer)`` lists the kernel layers that ``layer`` feeds by a plain
+    link. A loop's body is run once and carries a back edge from where one
+    iteration ends to where the next begins, so the layers a loop repeats
+    form a cycle: a cycle counts each of its layers as often as the loop
+    runs (``repeat``), and a cycle of unknown count, or one made by a block
+    that later calls reuse, makes the depth a lower bound.
+    """
+
+    def __init__(self, layers, succ):
+        self.layers = list(layers)
+        self.succ = {id(x): list(succ(x)) for x in self.layers}
+        self.pred: dict = {}
+        for x in self.layers:
+            for k in self.succ[id(x)]:
+                self.pred.setdefault(id(k), []).append(x)
+        self._comp: dict | None = None
+        self._fwd: dict = {}
+        self._back: dict = {}
+
+    def predecessors(self, layer) -> list:
+        return self.pred.get(id(layer), [])
+
+    def starts(self, layer) -> list:
+        """The first layers of the plain chains that reach ``layer`` (``layer`` itself when none does)."""
+        out, seen, stack = [], {id(layer)}, [layer]
+        while stack and len(seen) < MAX_NODES:
+            n = stack.pop()
+            preds = [p for p in self.pred.get(id(n), []) if self.component(p) != self.component(n)]
+            if not preds:
+                out.append(n)
+            for p in preds:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append(p)
+        return out or [layer]
+
+    def depth(self, layer) -> tuple[int, bool]:
+        """Kernel layers in the longest plain chain through ``layer``, and whether that is a lower bound."""
+        c = self.component(layer)
+        w, w_more = self._weight[c]
+        f, f_more = self._longest(c, self._down, self._fwd)
+        b, b_more = self._longest(c, self._up, self._back)
+        return f + b - w, f_more or b_more or w_more
+
+    def component(self, layer) -> int:
+        """The strongly connected component of the plain-link graph that ``layer`` belongs to."""
+        if self._comp is None:
+            self._build()
+        return self._comp[id(layer)]
+
+    def _build(self) -> None:
+        groups = _components(self.layers, lambda x: self.succ.get(id(x), ()))
+        self._comp = {id(x): i for i, group in enumerate(groups) for x in group}
+        self._weight = [_weight(group, self.succ) for group in groups]
+        self._down = [set() for _ in groups]
+        self._up = [set() for _ in groups]
+        for x in self.layers:
+            a = self._comp[id(x)]
+            for k in self.succ[id(x)]:
+                b = self._comp.get(id(k))
+                if b is not None and a != b:
+                    self._down[a].add(b)
+                    self._up[b].add(a)
+
+    def _longest(self, c: int, edges: list, memo: dict) -> tuple[int, bool]:
+        """The heaviest path from component ``c`` along ``edges`` (the components form a DAG)."""
+        if c not in memo:
+            for n in _postorder(c, edges, memo):
+                best, best_more = 0, False
+                for m in edges[n]:
+                    d, more = memo[m]
+                    if d > best or (d == best and more):
+                        best, best_more = d, more
+                w, w_more = self._weight[n]
+                memo[n] = (w + best, w_more or best_more)
+        return memo[c]
+
+
+def _weight(group: list, succ: dict) -> tuple[int, bool]:
+    """The kernel layers one component stands for: 1 for a layer on no cycle; for a cycle (a loop's body),
+    each layer as often as its loop runs."""
+    first = group[0]
+    if len(group) == 1 and not any(k is first for k in succ.get(id(first), ())):
+        return 1, False
+    total, more = 0, False
+    for x in group:
+        r = getattr(x, "repeat", 1)
+        if r is None or r == 1:
+            more = True  # a loop of unknown count, or a block reused by later calls: at least this
+        total += 2 if r is None else max(int(r), 1)
+    return total, more
+
+
+def _components(nodes: list, succ) -> list:
+    """Strongly connected components (Tarjan's algorithm, without recursion), each a list of nodes."""
+    known = {id(x) for x in nodes}
+    index: dict = {}
+    low: dict = {}
+    on: set = set()
+    stack: list = []
+    out: list = []
+    for root in nodes:
+        if id(root) in index:
+            continue
+        index[id(root)] = low[id(root)] = len(index)
+        stack.append(root)
+        on.add(id(root))
+        work = [(root, iter(succ(root)))]
+        while work:
+            node, it = work[-1]
+            child = next(it, None)
+            if child is not None:
+                if id(child) not in known:
+                    continue
+                if id(child) not in index:
+                    index[id(child)] = low[id(child)] = len(index)
+                    stack.append(child)
+                    on.add(id(child))
+                    work.append((child, iter(succ(child))))
+                elif id(child) in on:
+                    low[id(node)] = min(low[id(node)], index[id(child)])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[id(parent)] = min(low[id(parent)], low[id(node)])
+            if low[id(node)] == index[id(node)]:
+                group = []
+                while True:
+                    x = stack.pop()
+                    on.discard(id(x))
+                    group.append(x)
+                    if x is node:
+                        break
+                out.append(group)
+    return out
+
+
+def _postorder(start: int, edges: list, done: dict) -> list:
+    """The components reachable from ``start`` that ``done`` lacks, each after those its edges lead to."""
+    order: list = []
+    seen = {start}
+    work = [(start, iter(edges[start]))]
+    while work:
+        n, it = work[-1]
+        m = next(it, None)
+        if m is None:
+            work.pop()
+            order.append(n)
+        elif m not in seen and m not in done:
+            seen.add(m)
+            work.append((m, iter(edges[m])))
+    return order
+
+
+def _entries(analysis, model) -> list:
+    """The layers of a Sequential or functional model that read its input."""
+    kind_ = getattr(model, "kind", None)
+    if kind_ == "sequential":
+        for item in model.layers:
+            if isinstance(item, (LayerObj, ModelObj)):
+                return [item]
+            if isinstance(item, OpUse) or item is None:
+                return []
+        return []
+    if kind_ == "functional":
+        layers, _open = analysis.model_layers(model)
+        return [x for x in layers if isinstance(x, LayerObj)
+                and all(isinstance(p, OpUse) and p.op == "input" for p in x.producers)]
+    return []
