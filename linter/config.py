@@ -6,7 +6,9 @@ naming the file and the key, and the CLI exits with 2.
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
+import posixpath
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,20 +68,23 @@ class Config:
         return sorted(active, key=lambda r: r.code)
 
     def ignored_for(self, path: Path) -> list[str]:
-        rel = _relative(path, self.root)
+        rel, absolute = _relative(path, self.root), _absolute(path)
         out: list[str] = []
         for pattern, codes in self.per_file_ignores.items():
-            if _glob_match(rel, pattern):
+            if _glob_match(absolute if _is_anchored(pattern) else rel, pattern):
                 out += codes
         return out
 
     def is_excluded(self, path: Path, explicit: bool = False) -> bool:
-        rel = _relative(path, self.root)
+        rel, absolute = _relative(path, self.root), _absolute(path)
         parts = Path(rel).parts
         if not explicit and any(p in DEFAULT_EXCLUDE for p in parts[:-1] or ()):
             return True
         for pattern in (*self.exclude, *self.extend_exclude):
-            if _glob_match(rel, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
+            if _is_anchored(pattern):
+                if _glob_match(absolute, pattern):
+                    return True
+            elif _glob_match(rel, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
                 return True
         return False
 
@@ -101,7 +106,18 @@ def _relative(path: Path, root: Path) -> str:
         return Path(path).as_posix()
 
 
+def _absolute(path: Path) -> str:
+    return Path(os.path.abspath(path)).as_posix()
+
+
+def _is_anchored(pattern: str) -> bool:
+    """Whether a (normalized, see :func:`_pattern`) pattern is matched against absolute paths."""
+    return os.path.isabs(pattern)
+
+
 def _glob_match(rel: str, pattern: str) -> bool:
+    if pattern.startswith("**/") and _glob_match(rel, pattern[3:]):
+        return True  # as in ruff, `**/` also matches no folder at all
     if fnmatch.fnmatch(rel, pattern):
         return True
     if "/" not in pattern and fnmatch.fnmatch(rel.rsplit("/", 1)[-1], pattern):
@@ -109,10 +125,19 @@ def _glob_match(rel: str, pattern: str) -> bool:
     return pattern.endswith("/") and rel.startswith(pattern)
 
 
-def validate_selectors(values: list[str], where: str) -> None:
+def validate_selectors(values: list[str], where: str, given: str | None = None) -> None:
+    """Raise ConfigError for a selector that selects no rule; ``given`` is the text the values came from.
+
+    An empty selector is one too, as in ruff ("Unknown rule selector ``"):
+    ``--select ''`` or ``--select KL101,`` from a script that builds the list,
+    or ``select = [""]``, would otherwise select nothing, or less than meant,
+    and every run would pass.
+    """
     codes = {r.code.upper() for r in all_rules()}
     names = {r.name for r in all_rules()}
     for v in values:
+        if not v.strip():
+            raise ConfigError(f"{where}: empty rule selector in {values if given is None else given!r}")
         u = v.strip().upper()
         if u == "ALL" or v in names or any(c.startswith(u) for c in codes) and u.startswith("KL"):
             continue
@@ -178,7 +203,9 @@ def load_config(path: Path | None) -> Config:
                 raise ConfigError(f"{where}: '{key(k)}' must be a list of strings")
             if k in ("select", "extend-select", "ignore"):
                 validate_selectors(v, f"{where}: '{key(k)}'")
-            setattr(cfg, k.replace("-", "_"), list(v))
+                setattr(cfg, k.replace("-", "_"), list(v))
+            else:
+                setattr(cfg, k.replace("-", "_"), [_pattern(x, cfg.root, where, key(k)) for x in v])
         elif k in ("fix", "unsafe-fixes"):
             if not isinstance(v, bool):
                 raise ConfigError(f"{where}: '{key(k)}' must be true or false")
@@ -188,8 +215,9 @@ def load_config(path: Path | None) -> Config:
                     isinstance(codes, list) and all(isinstance(c, str) for c in codes) for codes in v.values()):
                 raise ConfigError(f"{where}: '{key(k)}' must map glob patterns to lists of codes")
             for pattern, codes in v.items():
-                validate_selectors(codes, f"{where}: '{key(k)}.\"{pattern}\"'")
-            cfg.per_file_ignores = {p: list(c) for p, c in v.items()}
+                name = f"{key(k)}.\"{pattern}\""
+                validate_selectors(codes, f"{where}: '{name}'")
+                cfg.per_file_ignores.setdefault(_pattern(pattern, cfg.root, where, name), []).extend(codes)
         elif k == "rules":
             cfg.rule_options = _rule_options(v, where, key("rules"))
         elif k in _RESERVED:
@@ -202,11 +230,62 @@ def _check_reserved(k: str, v: Any, where: str, name: str) -> None:
     ok = {
         "graph": isinstance(v, bool),
         "python": isinstance(v, str),
-        "timeout": isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+        # TOML has nan and inf: nan > 0 is false, but inf would wait for a hanging script forever
+        "timeout": isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0,
         "model-factories": isinstance(v, list) and all(isinstance(x, str) and ":" in x for x in v),
     }[k]
     if not ok:
-        raise ConfigError(f"{where}: bad value for '{name}': {v!r}")
+        expected = {"graph": "true or false", "python": "a path", "timeout": "a positive finite number of seconds",
+                    "model-factories": "a list of 'module:function' strings"}[k]
+        raise ConfigError(f"{where}: bad value for '{name}': {v!r} (expected {expected})")
+
+
+def _pattern(pattern: str, root: Path, where: str, name: str) -> str:
+    """A glob of ``exclude``, ``extend-exclude`` or ``per-file-ignores``, checked and normalized.
+
+    Globs are matched with :mod:`fnmatch` against paths relative to the
+    project root. What fnmatch would take silently but can never mean what a
+    ruff user wrote is an error naming the key: an empty pattern matches no
+    path; an unclosed ``[`` is a literal ``[`` to fnmatch, while ruff reports
+    it; ``{a,b}`` is ruff's alternation, a literal brace to fnmatch. Patterns
+    that ruff anchors at the project root work here too: ``./build`` and
+    ``../shared/*`` become absolute, resolved against the root, and an
+    absolute pattern is matched against the absolute path of each file.
+    """
+    if not pattern.strip():
+        raise ConfigError(f"{where}: empty pattern in '{name}'")
+    if _unclosed_bracket(pattern):
+        raise ConfigError(f"{where}: unclosed '[' in pattern {pattern!r} of '{name}' (write '[[]' for a literal '[')")
+    if "{" in pattern:
+        raise ConfigError(f"{where}: pattern {pattern!r} of '{name}' uses '{{', but klint's globs have no "
+                          "{a,b} alternation: list each pattern (write '[{]' for a literal '{')")
+    posix = pattern.replace(os.sep, "/")  # paths are matched in their POSIX form
+    if os.path.isabs(pattern):
+        anchored = posixpath.normpath(posix)
+    elif posix in (".", "..") or posix.startswith(("./", "../")):
+        anchored = posixpath.normpath(posixpath.join(root.as_posix(), posix))
+    else:
+        return posix
+    return anchored + "/" if posix.endswith("/") else anchored
+
+
+def _unclosed_bracket(pattern: str) -> bool:
+    """Whether a ``[`` of the pattern opens a character class that never closes (scanned as fnmatch does)."""
+    i, n = 0, len(pattern)
+    while i < n:
+        if pattern[i] == "[":
+            j = i + 1
+            if j < n and pattern[j] == "!":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 1
+            if j >= n:
+                return True
+            i = j
+        i += 1
+    return False
 
 
 def _rule_options(table: Any, where: str, prefix: str) -> dict[str, dict]:

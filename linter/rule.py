@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import enum
 import inspect
+import math
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
+
+from klint import keras_api as K
 
 
 class Applicability(str, enum.Enum):
@@ -40,6 +43,18 @@ class Option:
     doc: str
 
     def convert(self, value: Any) -> Any:
+        """The configured ``value`` checked and converted, or ValueError.
+
+        TOML spells ``nan`` and ``inf``, and no option means either: a NaN
+        threshold compares false with everything, so the rule would silently
+        never fire. Whatever ``type`` is, a converted value holding one, at
+        any depth of a table or array, is rejected.
+        """
+        converted = self._convert(value)
+        _reject_non_finite(converted, "")
+        return converted
+
+    def _convert(self, value: Any) -> Any:
         t = self.type
         if t is float:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -58,6 +73,94 @@ class Option:
                 raise ValueError(f"expected {t.__name__}, got {value!r}")
             return value
         return t(value)
+
+
+def _reject_non_finite(value: Any, where: str) -> None:
+    """Raise ValueError for a NaN or infinite float in ``value``, naming its key in a table (``where``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where}expected a finite number, got {value!r}")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _reject_non_finite(v, f"{where}{k!r}: ")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for v in value:
+            _reject_non_finite(v, where)
+
+
+# ------------------------------------------------------------ option validators
+#
+# Converters for ``Option(type=...)``: each takes the value as TOML gave it and
+# returns it converted, or raises ValueError with a message that the
+# configuration error quotes after the option's key.
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def positive_number(value: Any, what: str = "the value") -> float:
+    """A finite number above 0, as a float."""
+    number = _number(value, what)
+    if number <= 0:
+        raise ValueError(f"{what} must be a positive number, got {value!r}")
+    return number
+
+
+def non_negative_number(value: Any, what: str = "the value") -> float:
+    """A finite number of at least 0, as a float."""
+    number = _number(value, what)
+    if number < 0:
+        raise ValueError(f"{what} must be a non-negative number, got {value!r}")
+    return number
+
+
+#: Optimizer classes a per-optimizer option can name. Not the wrapper (``LossScaleOptimizer`` trains
+#: with the learning rate of the optimizer it wraps, which is judged by its own name) nor the base class.
+OPTIMIZER_CLASSES = tuple(sorted(
+    q.rsplit(".", 1)[1] for q in K.OPTIMIZERS if q.rsplit(".", 1)[1] not in ("LossScaleOptimizer", "Optimizer")
+))
+_OPTIMIZER_NAMES = {
+    **{name.lower(): name for name in OPTIMIZER_CLASSES},
+    **{alias: name for alias, name in K.OPTIMIZER_STRINGS.items() if name in OPTIMIZER_CLASSES},
+}
+
+
+def optimizer_name(name: str) -> str:
+    """The class name (``SGD``) of an optimizer named as a class or as ``compile`` accepts it (``sgd``).
+
+    Rules look values up by the class name, so a table keyed ``Sgd`` or
+    ``rmsprop`` must be stored under ``SGD`` and ``RMSprop``; a name that is
+    no Keras optimizer (a typo) would be a silent no-op, and is an error.
+    """
+    canonical = _OPTIMIZER_NAMES.get(name.lower()) if isinstance(name, str) else None
+    if canonical is None:
+        raise ValueError(f"unknown optimizer {name!r} (known: {', '.join(OPTIMIZER_CLASSES)})")
+    return canonical
+
+
+def optimizer_table(defaults: dict[str, float], what: str = "value") -> Callable[[Any], dict[str, float]]:
+    """A converter for a table of optimizer names to positive finite numbers, merged over ``defaults``.
+
+    ``thresholds = { SGD = 0.5, adam = 3e-3 }`` replaces the values of the
+    optimizers it names (adding the ones ``defaults`` lacks) and keeps the
+    other defaults; keys become class names (see :func:`optimizer_name`).
+    ``what`` names a value in error messages ("threshold for 'SGD' must be
+    a positive number, got -1").
+    """
+
+    def convert(value: Any) -> dict[str, float]:
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a table of optimizer names to numbers, got {value!r}")
+        out = dict(defaults)
+        for name, number in value.items():
+            out[optimizer_name(name)] = positive_number(number, f"{what} for {name!r}")
+        return out
+
+    return convert
 
 
 @dataclass(frozen=True)

@@ -224,6 +224,22 @@ def test_exit_codes_in_a_separate_process(project, write, run_klint):
     assert r.returncode == 2 and b"--bogus-flag" in r.stderr and b"Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("argv, option", [
+    (("check", "--jobs", "0"), "--jobs"),
+    (("check", "-j", "-2"), "--jobs"),
+    (("check", "--jobs", "many"), "--jobs"),
+    (("check", "--graph", "--timeout", "nan"), "--timeout"),  # float() takes nan and inf
+    (("check", "--graph", "--timeout", "inf"), "--timeout"),
+    (("check", "--graph", "--timeout", "0"), "--timeout"),
+    (("probe", "--timeout", "nan", "m.py"), "--timeout"),
+])
+def test_bad_numbers_on_the_command_line_exit_2(project, cli, write, argv, option):
+    write(project / "m.py", CLEAN)
+    rc, out, err = cli(*argv, *(() if argv[0] == "probe" else ("m.py",)))
+    assert rc == 2 and out == "" and "Traceback" not in err
+    assert err.splitlines()[-1].startswith(f"klint: error: argument {option}")
+
+
 def test_version(cli):
     rc, out, _ = cli("--version")
     assert rc == 0 and klint.__version__ in out

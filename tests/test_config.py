@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from klint.config import ConfigError, find_config, load_config
+from klint.rule import Option, non_negative_number, optimizer_table, positive_number
 
 RELU_DENSE = 'import keras\nkeras.layers.Dense(64, activation="relu")\n'
 HIGH_LR = "import keras\n\nopt = keras.optimizers.Adam(learning_rate=0.05)\n"
@@ -38,6 +39,7 @@ def _config(project, text: str):
     ('ignore = ["KL"]', []),
     ('select = ["KL101"]\nextend-select = ["KL401"]', [("m.py", "KL101", 2), ("m.py", "KL401", 3)]),
     ('select = []\nextend-select = ["KL4"]', [("m.py", "KL401", 3)]),
+    ("select = []", []),  # as in ruff: no rule, not an error (with extend-select, the way to start from none)
     ('select = ["KL"]\nignore = ["KL101"]', [("m.py", "KL401", 3)]),
 ])
 def test_select_and_ignore(project, cli, write, table, expected):
@@ -93,6 +95,30 @@ def test_exclude(project, cli, write):
     write(project / "src" / "model.py", RELU_DENSE)
     _, findings, _ = cli.json(".")
     assert _codes(findings) == [("src/model.py", "KL101", 2)]
+
+
+@pytest.mark.parametrize("pattern", ["./gen", "gen/", "**/gen", "{root}/gen", "{root}/gen/*", "../{name}/gen"],
+                         ids=["dot-slash", "trailing-slash", "double-star", "absolute", "absolute-glob", "dot-dot"])
+def test_exclude_patterns_anchored_as_in_ruff(project, cli, write, pattern):
+    """Patterns that ruff resolves against the project root match here too, instead of nothing."""
+    pattern = pattern.format(root=project.as_posix(), name=project.name)
+    _config(project, f"[tool.klint]\nexclude = [{pattern!r}]\n")
+    write(project / "gen" / "g.py", HIGH_LR)
+    write(project / "src" / "gen" / "g.py", HIGH_LR)
+    write(project / "m.py", HIGH_LR)
+    _, findings, _ = cli.json(".")
+    expected = {"m.py", "src/gen/g.py"}
+    if pattern == "**/gen":
+        expected.discard("src/gen/g.py")
+    assert {f["filename"] for f in findings} == expected
+
+
+def test_per_file_ignores_outside_the_root_by_absolute_path(project, cli, write, tmp_path_factory):
+    shared = tmp_path_factory.mktemp("shared")
+    write(shared / "m.py", HIGH_LR)
+    _config(project, f'[tool.klint.per-file-ignores]\n"{shared.as_posix()}/*.py" = ["KL401"]\n')
+    rc, findings, _ = cli.json("--config", "pyproject.toml", str(shared / "m.py"))
+    assert rc == 0 and findings == []
 
 
 # ------------------------------------------------------------------ rule options
@@ -218,6 +244,19 @@ BAD = [
     ("[tool.klint.rules.KL401]\nthresholds = 3\n", "thresholds"),
     ("[tool]\nklint = 3\n", "tool.klint"),
     ("[tool.klint]\ntimeout = -1\n", "tool.klint.timeout"),
+    ("[tool.klint]\ntimeout = nan\n", "tool.klint.timeout"),
+    ("[tool.klint]\ntimeout = inf\n", "tool.klint.timeout"),
+    ("[tool.klint.rules.KL401]\nthresholds = {SGD = nan}\n", "tool.klint.rules.KL401.thresholds"),
+    ("[tool.klint.rules.KL401]\nthresholds = {Adam = inf}\n", "tool.klint.rules.KL401.thresholds"),
+    ("[tool.klint.rules.KL404]\nfloor = nan\n", "tool.klint.rules.KL404.floor"),
+    ("[tool.klint.rules.KL404]\nceilings = {SGD = -inf}\n", "tool.klint.rules.KL404.ceilings"),
+    ('[tool.klint]\nselect = [""]\n', "tool.klint.select"),
+    ('[tool.klint]\nignore = [" "]\n', "tool.klint.ignore"),
+    ('[tool.klint]\nexclude = [""]\n', "tool.klint.exclude"),
+    ('[tool.klint]\nextend-exclude = ["data/[ab.py"]\n', "tool.klint.extend-exclude"),
+    ('[tool.klint]\nexclude = ["{gen,build}/*.py"]\n', "tool.klint.exclude"),
+    ('[tool.klint.per-file-ignores]\n"" = ["KL101"]\n', "tool.klint.per-file-ignores"),
+    ('[tool.klint.per-file-ignores]\n"tests/[!_" = ["KL101"]\n', "tool.klint.per-file-ignores"),
     ("[tool.klint\nselect = []\n", "pyproject.toml"),
     ("[tool.klint]\nselect = [\n", "pyproject.toml"),
 ]
@@ -259,8 +298,51 @@ def test_load_config_raises_config_error(tmp_path):
         load_config(p)
 
 
-@pytest.mark.parametrize("flag, value", [("--select", "XX"), ("--ignore", "KL9"), ("--extend-select", "nope")])
+@pytest.mark.parametrize("flag, value", [
+    ("--select", "XX"), ("--ignore", "KL9"), ("--extend-select", "nope"),
+    # as in ruff ("Unknown rule selector ``"): `--select ''` would otherwise turn every rule off
+    ("--select", ""), ("--select", "KL101,"), ("--ignore", ""), ("--extend-select", " "),
+])
 def test_bad_cli_selectors_exit_2(project, cli, write, flag, value):
     write(project / "m.py", RELU_DENSE)
     rc, out, err = cli("check", flag, value, "m.py")
     assert rc == 2 and out == "" and flag in err and value in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("klint: error: ")
+
+
+# ------------------------------------------------------------------ option validators
+
+
+def test_optimizer_table_validator():
+    convert = Option(optimizer_table({"SGD": 0.1, "Adam": 0.005}, "threshold"), {}, "").convert
+    # class names in any case and compile()'s strings are stored under the class name the rules look up
+    assert convert({"sgd": 0.5, "rmsprop": 1, "ADAMW": 2e-3}) == {"SGD": 0.5, "Adam": 0.005, "RMSprop": 1.0,
+                                                                  "AdamW": 0.002}
+    for bad, message in [
+        ({"SGD": float("nan")}, "threshold for 'SGD' must be a finite number, got nan"),
+        ({"SGD": float("inf")}, "finite"),
+        ({"SGD": 0}, "threshold for 'SGD' must be a positive number, got 0"),
+        ({"SGD": True}, "must be a number"),
+        ({"SGD": "0.1"}, "must be a number"),
+        ({"Sgd2": 0.1}, r"unknown optimizer 'Sgd2' \(known: Adadelta, .*SGD\)"),
+        ({"LossScaleOptimizer": 0.1}, "unknown optimizer"),  # a wrapper: judged by the optimizer it wraps
+        (3, "expected a table"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            convert(bad)
+
+
+def test_number_validators():
+    assert positive_number(2) == 2.0 and non_negative_number(0) == 0.0
+    for convert, bad in [(positive_number, 0), (positive_number, float("nan")), (non_negative_number, -1e-9),
+                         (non_negative_number, float("inf")), (non_negative_number, False)]:
+        with pytest.raises(ValueError, match="the value must be a"):
+            convert(bad)
+
+
+def test_option_convert_rejects_non_finite_numbers_at_any_depth():
+    with pytest.raises(ValueError, match="expected a finite number, got nan"):
+        Option(float, 1.0, "").convert(float("nan"))
+    with pytest.raises(ValueError, match="'a': expected a finite number, got inf"):
+        Option(dict, {}, "").convert({"a": [1.0, float("inf")]})
+    assert Option(float, 1.0, "").convert(3) == 3.0
