@@ -19,8 +19,9 @@ def build_model():
     x = layers.Bidirectional(layers.LSTM(64))(x)
     x = layers.Dense(128)(x)
     x = layers.Activation("relu")(x)
+    x = layers.Dense(64, activation="relu")(x)
     x = layers.BatchNormalization()(x)
-    x = layers.Dense(64, activation="relu")(x)  # hidden layer
+    x = layers.Dense(32, activation="relu")(x)  # hidden layer
     outputs = layers.Dense(1, activation="sigmoid")(x)
     return keras.Model(inputs, outputs)
 

@@ -41,6 +41,26 @@ class ImportNeed:
 
 
 @dataclass(eq=False)
+class Part:
+    """One place of a grouped finding (a layer of a stack), with the edits that fix it there.
+
+    ``edits`` is None when no correct edit exists at this place. The engine
+    fills in the position, and leaves out a part whose line says
+    ``# noqa`` for the finding's code.
+    """
+
+    at: Loc
+    edits: list | None
+    note: str = ""
+    applicability: Any = None  # of the edits: Applicability.SAFE or UNSAFE
+    imports: list = field(default_factory=list)
+    row: int = 0
+    col: int = 0
+    end_row: int = 0
+    end_col: int = 0
+
+
+@dataclass(eq=False)
 class Finding:
     code: str
     name: str
@@ -51,12 +71,17 @@ class Finding:
     url: str = ""
     site: Any = None  # for a finding located by a recorded construction site (file, line, col)
     filename: str | None = None  # set when that site is in another file of the project
+    #: A grouped finding: its places, and ``describe(parts) -> message`` for the parts that remain
+    #: once suppressed ones are left out (their rows are known by then), with the fix's message.
+    parts: list | None = None
+    describe: Any = None
     # filled in by the engine
     row: int = 0
     col: int = 0
     end_row: int = 0
     end_col: int = 0
     text_edits: list = field(default_factory=list)
+    related: list = field(default_factory=list)  # the parts that remain, for output formats
 
 
 def loc_of(x: Any) -> Loc | None:
@@ -89,12 +114,20 @@ class SourceContext:
         self.findings: list[Finding] = []
         self.rule = None
         self.positions = None  # set by the engine; used for messages that cite lines
+        self.ignore: tuple = ()  # codes ignored for this file (per-file-ignores)
 
     # ------------------------------------------------------------ reading
 
     @property
     def options(self) -> dict:
         return self._options.get(self.rule.code, {}) if self.rule is not None else {}
+
+    def options_of(self, code: str) -> dict | None:
+        """Another rule's options, or None when that rule is not selected (so a rule can leave a
+        finding to the rule that reports it better, only when that rule runs)."""
+        if any(code.upper().startswith(i.upper()) for i in self.ignore):
+            return None
+        return self._options.get(code)
 
     def code(self, node: cst.CSTNode) -> str:
         """Source text of a node (or of a new node built for a fix)."""
@@ -128,6 +161,29 @@ class SourceContext:
             return True
         self.findings.append(Finding(r.code, r.name, message, loc, fix, self.view, r.url()))
         return True
+
+    def report_group(self, parts: list[Part], describe, fix_message: str) -> bool:
+        """Report one finding for several places (the layers of one stack), with one fix editing all.
+
+        ``describe(parts)`` gives the message for the parts that remain after
+        ``# noqa`` comments leave some out; the first remaining part is where
+        the finding is reported.
+        """
+        parts = [p for p in parts if p.at is not None]
+        if not parts:
+            return False
+        r = self.rule
+        f = Finding(r.code, r.name, "", parts[0].at, None, self.view, r.url(), parts=parts, describe=describe)
+        f.fix_message = fix_message  # type: ignore[attr-defined]
+        self.findings.append(f)
+        return True
+
+    def part(self, at: Any, fix: Fix | None, note: str = "") -> Part:
+        """A place of a grouped finding, with the edits of ``fix`` (a fix built as for a single finding)."""
+        loc = loc_of(at)
+        if fix is None:
+            return Part(loc, None, note)
+        return Part(loc, list(fix.edits), note, fix.applicability, list(fix.imports))
 
     # ------------------------------------------------------- fix builders
     # A builder returns None when its target has no source location (a

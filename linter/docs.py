@@ -40,8 +40,18 @@ def render_rule(rule: type[Rule]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+_FIX_CELL = {FixAvailability.ALWAYS: "yes", FixAvailability.SOMETIMES: "sometimes", FixAvailability.NONE: "—"}
+
+
 def render_rules(fmt: str = "text") -> str:
     rules = all_rules()
+    if fmt == "markdown":
+        # the README's rule table is this output, so that it says what the rules' metadata says
+        lines = ["| Code | Name | Fix | On by default | What it finds |", "| --- | --- | --- | --- | --- |"]
+        for r in rules:
+            lines.append(f"| {r.code} | `{r.name}` | {_FIX_CELL[r.fix]} | {'yes' if r.default_enabled else 'no'} "
+                         f"| {r.summary} |")
+        return "\n".join(lines) + "\n"
     if fmt == "json":
         return json.dumps([{
             "code": r.code, "name": r.name, "summary": r.summary, "fix": r.fix.value,

@@ -10,6 +10,8 @@ atomically, keeping their encoding, BOM and line endings.
 from __future__ import annotations
 
 import ast
+import bisect
+import codecs
 import io
 import os
 import re
@@ -41,6 +43,17 @@ class TextEdit:
     start: int
     end: int
     content: str
+
+
+@dataclass
+class Related:
+    """A place a grouped finding covers (a layer of the stack), as output formats show it."""
+
+    row: int
+    col: int
+    end_row: int
+    end_col: int
+    note: str = ""
 
 
 @dataclass
@@ -80,19 +93,41 @@ class DecodeError(Exception):
 
 
 def decode(data: bytes) -> tuple[str, str, bool]:
-    """Text, encoding and BOM flag of a Python file (PEP 263 cookies honoured)."""
+    """Text, encoding and BOM flag of a Python file, decoded as CPython decodes source.
+
+    The encoding comes from the BOM or the PEP 263 cookie
+    (``tokenize.detect_encoding``). A cookie naming a codec that is not a
+    text encoding (``rot13``, ``hex``), one that fails on the file
+    (``undefined``), or a decoding that yields characters no file can hold
+    (a lone surrogate from ``unicode_escape``) is a :class:`DecodeError`.
+    """
     bom = data.startswith(b"\xef\xbb\xbf")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as e:
-        raise DecodeError(str(e)) from e
+    except (SyntaxError, LookupError, UnicodeError, ValueError) as e:
+        raise DecodeError(str(e).strip() or type(e).__name__) from e
     if encoding == "utf-8-sig":
         encoding = "utf-8"
+    try:
+        if not getattr(codecs.lookup(encoding), "_is_text_encoding", True):
+            raise DecodeError(f"the coding cookie names {encoding!r}, which is not a text encoding")
+    except LookupError as e:
+        raise DecodeError(f"unknown encoding: {encoding}") from e
     body = data[3:] if bom else data
     try:
         text = body.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as e:
+    except UnicodeDecodeError as e:
         raise DecodeError(_decode_message(body, encoding, e)) from e
+    except Exception as e:  # a codec may fail in its own way (``undefined`` always does)
+        raise DecodeError(f"cannot decode as {encoding}: {e}") from e
+    if not isinstance(text, str):
+        raise DecodeError(f"the {encoding} codec does not give text")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        line = text.count("\n", 0, e.start) + 1
+        raise DecodeError(f"line {line}: decoding as {encoding} gives a lone surrogate (U+{ord(text[e.start]):04X}), "
+                          "which is not a character") from e
     return text, encoding, bom
 
 
@@ -103,9 +138,29 @@ def _decode_message(body: bytes, encoding: str, e: Exception) -> str:
     return str(e)
 
 
+class EncodeError(Exception):
+    pass
+
+
 def encode(text: str, encoding: str, bom: bool) -> bytes:
-    data = text.encode(encoding)
-    return (b"\xef\xbb\xbf" + data) if bom else data
+    """The bytes of ``text`` in the file's encoding, checked to read back as exactly ``text``.
+
+    A codec that does not round-trip (``unicode_escape`` writes a
+    non-ASCII character as an escape, which then reads back as the
+    escape) raises :class:`EncodeError`: a fix is never written that way.
+    """
+    try:
+        data = text.encode(encoding)
+    except Exception as e:
+        raise EncodeError(f"the fixed source cannot be written as {encoding}: {e}") from e
+    data = (b"\xef\xbb\xbf" + data) if bom else data
+    try:
+        again = decode(data)[0]
+    except DecodeError as e:
+        raise EncodeError(f"the fixed source would not read back as {encoding}: {e}") from e
+    if again != text:
+        raise EncodeError(f"the fixed source would not read back unchanged as {encoding}")
+    return data
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -150,12 +205,17 @@ class Linter:
         """Findings and problems for one source text (nothing written)."""
         if _IGNORE_FILE.search(text) and _ignore_file_comment(text):
             return [], []
+        refused = screen(text)
+        if refused is not None:
+            return [], [refused]
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as e:
             return [], [syntax_problem(e, text)]
-        except RecursionError:
+        except (RecursionError, MemoryError):
             return [], [Problem("KL001", "syntax-error", "file is too deeply nested to parse")]
+        except Exception as e:  # libcst rejects what it cannot represent (an identifier with a zero-width joiner)
+            return [], [unparsable_problem(e, text)]
         return self.lint_module(path, text, module, ignore)
 
     def lint_module(self, path: str, text: str, module: cst.Module, ignore=()) -> tuple[list, list]:
@@ -165,14 +225,24 @@ class Linter:
         except RecursionError:
             return [], [Problem("KL003", "internal-error", "the source view gave up: code nested too deeply")]
         ctx = SourceContext(path, text, module, analysis, self.options)
+        ctx.ignore = tuple(ignore)
         positions = Positions(module, text)
         ctx.positions = positions
+        if analysis.incomplete:
+            _node, name = analysis.incomplete[0]
+            problems.append(Problem(
+                "KL006", "analysis-incomplete",
+                f"the source view did not follow {len(analysis.incomplete)} call(s) of helpers nested too "
+                f"deeply or run too often (first: `{name}`): findings about the layers they build may be "
+                f"missing", warning=True))
         for rule in self.rules:
             if _ignored(rule.code, ignore):
                 continue
             ctx.rule = rule
             try:
                 rule.check(ctx)
+            except MemoryError:
+                raise  # the worker reports it, and makes way for a fresh process
             except Exception as e:  # a rule bug must not stop the other rules or files
                 tb = traceback.extract_tb(e.__traceback__)[-1]
                 problems.append(Problem(
@@ -192,9 +262,9 @@ class Linter:
 
         try:
             config = saved.read_config(Path(path), data)
+            snap = saved.snapshot(config, Path(path))
         except saved.SavedModelError as e:
             return [], [Problem("KL002", "unreadable-model", f"cannot read the saved model: {e}")]
-        snap = saved.snapshot(config, Path(path))
         model = view.build(snap, SourceAnalysis(), None, path)
         ctx = ModelContext(path, "", None, model, self.options)
         problems: list = []
@@ -263,14 +333,19 @@ class Linter:
                 seen.add(key)
                 out.append(f)
                 continue
-            span = positions.report_span(f.at.node, f.at.top)
-            f.row, f.col = positions.row_col(span.start)
-            f.end_row, f.end_col = positions.row_col(span.end)
+            grouped = f.parts is not None
+            if grouped:
+                if not _place_group(f, positions):
+                    continue  # every place of the group is suppressed
+            else:
+                span = positions.report_span(f.at.node, f.at.top)
+                f.row, f.col = positions.row_col(span.start)
+                f.end_row, f.end_col = positions.row_col(span.end)
             key = (f.code, f.row, f.col, None)
             if key in seen:
                 continue
             seen.add(key)
-            if _suppressed(f.code, positions.comments_on(f.at.top, {f.row, f.end_row})):
+            if not grouped and _suppressed(f.code, positions.comments_on(f.at.top, {f.row, f.end_row})):
                 continue
             if f.fix is not None:
                 edits = []
@@ -283,6 +358,7 @@ class Linter:
                         edits.append(TextEdit(sp.start, sp.start, new))
                     else:
                         edits.append(TextEdit(sp.end, sp.end, new))
+                edits = _own_edits(edits)
                 if f.fix.imports:
                     if import_anchor is None:
                         import_anchor = _import_anchor(module, positions)
@@ -291,6 +367,7 @@ class Linter:
                     for need in f.fix.imports:
                         edits.append(TextEdit(offset, offset, prefix + need.statement() + nl))
                 f.text_edits = edits
+            f.parts = f.describe = None  # placed: only plain data is kept (results cross processes)
             out.append(f)
         out.sort(key=lambda f: (f.row, f.col, f.code))
         return out
@@ -304,29 +381,104 @@ class Linter:
 
     def fix_text(self, path: str, text: str, ignore=()) -> tuple[str, int, list, list, list]:
         """Fix ``text`` to a fixed point. Returns the new text, the number of fixes
-        applied, the remaining findings and problems, and warnings."""
+        applied, the remaining findings and problems, and warnings.
+
+        A fix that undoes an earlier fix (two findings that flip one line
+        back and forth) is withdrawn together with the fix it undoes, and
+        fixing starts again from the text as given, without them. A text that
+        reaches no fixed point within the passes allowed is left as it was.
+        """
+        original = text
         fixed = 0
         warnings: list[str] = []
-        for _ in range(MAX_FIX_PASSES):
+        withdrawn: set = set()
+        seen: set = {text}
+        history: list = []  # the keys of the fixes applied, pass by pass, since the last start
+        for _ in range(MAX_FIX_PASSES * 3):
             findings, problems = self.lint_text(path, text, ignore)
             if problems and any(p.code == "KL001" for p in problems):
                 return text, fixed, findings, problems, warnings
-            todo = [f for f in findings if self.applicable(f.fix) and f.text_edits]
+            todo = [f for f in findings if self.applicable(f.fix) and f.text_edits
+                    and _fix_key(f, text) not in withdrawn]
             if not todo:
                 return text, fixed, findings, problems, warnings
-            new_text, n = apply_fixes(text, todo)
-            if n == 0 or new_text == text:
+            new_text, applied = _apply(text, todo)
+            if not applied or new_text == text:
                 return text, fixed, findings, problems, warnings
             error = parse_error(new_text)
             if error is not None:
                 warnings.append(f"fixes for {', '.join(sorted({f.code for f in todo}))} were reverted: "
                                 f"the result would not parse ({error})")
                 return text, fixed, findings, problems, warnings
+            keys = {_fix_key(f, text) for f in applied}
+            earlier = {k for ks in history for k in ks}
+            undone = {k for k in earlier if any(_undoes(new, k) for new in keys)}
+            if undone or new_text in seen:
+                # back to where an earlier pass started: withdraw what flips, and start again without it
+                withdrawn |= (undone | {k for k in keys if any(_undoes(k, u) for u in undone)}) if undone \
+                    else (keys | earlier)
+                codes = sorted({k[0] for k in withdrawn})
+                warnings = [f"fixes for {', '.join(codes)} were withdrawn: another fix undoes them"]
+                text, fixed, seen, history = original, 0, {original}, []
+                continue
+            if len(history) >= MAX_FIX_PASSES:
+                break
+            history.append(keys)
+            seen.add(new_text)
             text = new_text
-            fixed += n
-        findings, problems = self.lint_text(path, text, ignore)
-        warnings.append(f"fixes did not converge after {MAX_FIX_PASSES} passes")
-        return text, fixed, findings, problems, warnings
+            fixed += len(applied)
+        findings, problems = self.lint_text(path, original, ignore)
+        warnings.append(f"fixes did not converge after {MAX_FIX_PASSES} passes: the file is left as it was")
+        return original, 0, findings, problems, warnings
+
+
+def _place_group(f: Finding, positions: Positions) -> bool:
+    """Place the parts of a grouped finding, leave out the suppressed ones, and build its message and fix.
+
+    The finding sits on its first remaining part; its fix edits every
+    remaining part that has edits (unsafe if any of them is).
+    """
+    kept = []
+    for p in f.parts:
+        span = positions.report_span(p.at.node, p.at.top)
+        p.row, p.col = positions.row_col(span.start)
+        p.end_row, p.end_col = positions.row_col(span.end)
+        if not _suppressed(f.code, positions.comments_on(p.at.top, {p.row, p.end_row})):
+            kept.append(p)
+    if not kept:
+        return False
+    kept.sort(key=lambda p: (p.row, p.col))
+    first = kept[0]
+    f.at = first.at
+    f.row, f.col, f.end_row, f.end_col = first.row, first.col, first.end_row, first.end_col
+    f.message = f.describe(kept)
+    f.related = [Related(p.row, p.col, p.end_row, p.end_col, p.note) for p in kept]
+    fixable = [p for p in kept if p.edits]
+    f.fix = None
+    if fixable:
+        unsafe = any(p.applicability == Applicability.UNSAFE for p in fixable)
+        imports: list = []
+        for p in fixable:
+            imports += [i for i in p.imports if i not in imports]
+        f.fix = Fix(Applicability.UNSAFE if unsafe else Applicability.SAFE, getattr(f, "fix_message", ""),
+                    [e for p in fixable for e in p.edits], imports)
+    return True
+
+
+def _own_edits(edits: list[TextEdit]) -> list[TextEdit]:
+    """A fix's edits with duplicates dropped (two layers reading one shared dict edit it once), and any
+    edit that overlaps an earlier one left out."""
+    kept = _Edits()
+    seen: set = set()
+    out: list[TextEdit] = []
+    for e in edits:
+        key = (e.start, e.end, e.content)
+        if key in seen or kept.overlaps(e):
+            continue
+        seen.add(key)
+        kept.add(e)
+        out.append(e)
+    return out
 
 
 def _line_comments(text: str, row: int) -> list[str]:
@@ -412,30 +564,81 @@ def _import_anchor(module: cst.Module, positions: Positions) -> tuple[int, str]:
     return len(positions.source), ""
 
 
+def _fix_key(f, text: str) -> tuple:
+    """What a fix does, wherever earlier edits moved it: its code, and for each edit the text of the
+    lines it touches, before and after."""
+    parts = []
+    for e in f.text_edits:
+        start = text.rfind("\n", 0, e.start) + 1
+        end = text.find("\n", e.end)
+        end = len(text) if end == -1 else end
+        before = text[start:end]
+        parts.append((before, before[:e.start - start] + e.content + before[e.end - start:]))
+    return (f.code, tuple(parts))
+
+
+def _undoes(later: tuple, earlier: tuple) -> bool:
+    """Whether fix ``later`` turns a line back into what fix ``earlier`` turned it from."""
+    return any((after, before) in earlier[1] for before, after in later[1] if before != after)
+
+
 def apply_fixes(text: str, findings: list) -> tuple[str, int]:
     """Apply the text edits of ``findings`` in order, skipping any fix that overlaps one already taken."""
-    taken: list[TextEdit] = []
+    out, applied = _apply(text, findings)
+    return out, len(applied)
+
+
+def _apply(text: str, findings: list) -> tuple[str, list]:
+    """``apply_fixes``, returning the findings whose fixes were applied."""
+    taken = _Edits()
     inserts: dict[int, list[str]] = {}
-    count = 0
+    applied: list = []
     for f in sorted(findings, key=lambda f: (f.row, f.col)):
-        body = [e for e in f.text_edits if not _is_import_edit(e, f)]
+        body = _own_edits([e for e in f.text_edits if not _is_import_edit(e, f)])
         imports = [e for e in f.text_edits if _is_import_edit(e, f)]
-        if any(_overlaps(e, t) for e in body for t in taken):
+        if any(taken.overlaps(e) for e in body):
             continue
-        taken.extend(body)
+        for e in body:
+            taken.add(e)
         for e in imports:
             lst = inserts.setdefault(e.start, [])
             if e.content not in lst:
                 lst.append(e.content)
-        count += 1
-    edits = list(taken) + [TextEdit(pos, pos, "".join(c)) for pos, c in inserts.items() if c]
-    # apply from the end so earlier offsets stay valid; an insertion sorts after a
-    # replacement that ends at the same offset
-    edits.sort(key=lambda e: (e.start, e.end), reverse=True)
-    out = text
-    for e in edits:
-        out = out[:e.start] + e.content + out[e.end:]
-    return out, count
+        applied.append(f)
+    edits = taken.edits + [TextEdit(pos, pos, "".join(c)) for pos, c in inserts.items() if c]
+    # an insertion sorts after a replacement that ends at the same offset
+    edits.sort(key=lambda e: (e.start, e.end))
+    pieces, at = [], 0
+    for e in edits:  # one pass, so that many edits cost no more than one copy of the text
+        pieces.append(text[at:e.start])
+        pieces.append(e.content)
+        at = e.end
+    pieces.append(text[at:])
+    return "".join(pieces), applied
+
+
+class _Edits:
+    """Edits that do not overlap, kept sorted by start, with an overlap test that looks at neighbours
+    only (a fix with thousands of edits, or a file with thousands of fixes, stays linear)."""
+
+    def __init__(self):
+        self.edits: list[TextEdit] = []
+        self._starts: list[int] = []
+
+    def overlaps(self, e: TextEdit) -> bool:
+        i = bisect.bisect_left(self._starts, e.start)
+        for j in range(max(i - 1, 0), len(self.edits)):
+            o = self.edits[j]
+            if o.start > e.end:
+                break
+            if _overlaps(e, o):
+                return True
+        return False
+
+    def add(self, e: TextEdit) -> None:
+        i = bisect.bisect_right(self._starts, e.start)
+        self._starts.insert(i, e.start)
+        self.edits.insert(i, e)
 
 
 def _is_import_edit(e: TextEdit, f) -> bool:
@@ -460,6 +663,98 @@ def parse_error(text: str) -> str | None:
     return None
 
 
+#: The largest source text the source view checks: its parser costs about 4 microseconds a
+#: character on this project's reference machine, so a bigger file could not be checked in the
+#: few seconds a pre-commit hook has. Real training scripts are a small fraction of this.
+MAX_SOURCE_CHARS = 1_000_000
+
+#: libcst's parser takes time quadratic in the length of a chain of operators, calls, attributes
+#: or subscripts (a 2,000-term ``a + a + ...`` takes seconds) and overflows its stack on deep
+#: nesting; such files are screened with CPython's parser first.
+MAX_EXPRESSION_DEPTH = 250
+LONG_LINE = 1000  # a logical line longer than this (in characters) is screened
+DEEP_BRACKETS = 100  # so is a line inside more open brackets than this
+_LONG_LINE = re.compile(r"[^\r\n]{%d}" % LONG_LINE)
+
+
+def screen(text: str) -> Problem | None:
+    """A problem that keeps ``text`` from being checked, found in bounded, linear time; None when the
+    file can go to the parser.
+
+    CPython's own parser (fast, and the reference for what is valid
+    Python) judges the files whose shape could make libcst's parser slow
+    or crash: very long or deeply bracketed logical lines.
+    """
+    if len(text) > MAX_SOURCE_CHARS:
+        return Problem("KL002", "file-too-large",
+                       f"not checked: the file has {len(text):,} characters, more than the "
+                       f"{MAX_SOURCE_CHARS:,} that klint's source view checks")
+    nul = text.find("\x00")
+    if nul != -1:
+        row = text.count("\n", 0, nul) + 1
+        return Problem("KL001", "syntax-error", "SyntaxError: source code cannot contain null bytes", row, 1)
+    if text.startswith("\ufeff"):
+        return Problem("KL001", "syntax-error", "SyntaxError: invalid non-printable character U+FEFF (a second "
+                       "byte order mark)", 1, 1)
+    if not _needs_screening(text):
+        return None
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as e:
+        return Problem("KL001", "syntax-error", f"SyntaxError: {e.msg}", e.lineno or 1, max(e.offset or 1, 1))
+    except (MemoryError, RecursionError, ValueError, OverflowError) as e:
+        return Problem("KL001", "syntax-error",
+                       f"Python cannot parse this file: it is nested too deeply ({type(e).__name__})")
+    depth, line = _deepest(tree)
+    if depth > MAX_EXPRESSION_DEPTH:
+        return Problem("KL002", "too-deeply-nested",
+                       f"not checked: an expression is nested {depth} levels deep, more than the "
+                       f"{MAX_EXPRESSION_DEPTH} that klint's parser handles in bounded time", line, 1)
+    return None
+
+
+def _needs_screening(text: str) -> bool:
+    """Whether some logical line is long, or deep in brackets (a cheap scan, brackets in strings
+    counted too: it only decides whether to look closer)."""
+    if _LONG_LINE.search(text):
+        return True
+    depth = 0
+    logical = 0
+    for line in text.splitlines():
+        opened = line.count("(") + line.count("[") + line.count("{")
+        closed = line.count(")") + line.count("]") + line.count("}")
+        depth = max(depth + opened - closed, 0)
+        if depth > DEEP_BRACKETS:
+            return True
+        logical = logical + len(line) if depth or line.endswith("\\") else 0
+        if logical > LONG_LINE:
+            return True
+    return False
+
+
+def _deepest(tree: ast.AST) -> tuple[int, int]:
+    """The depth of the deepest node of ``tree`` and its line (iteratively: the tree may be deep)."""
+    best, line = 0, 1
+    stack = [(tree, 0)]
+    while stack:
+        node, d = stack.pop()
+        if d > best:
+            best, line = d, getattr(node, "lineno", line)
+        stack.extend((c, d + 1) for c in ast.iter_child_nodes(node))
+    return best, line
+
+
+def unparsable_problem(e: Exception, text: str) -> Problem:
+    """A file libcst rejects without a syntax error: CPython's own error when it rejects it too."""
+    try:
+        ast.parse(text)
+    except SyntaxError as se:
+        return Problem("KL001", "syntax-error", f"SyntaxError: {se.msg}", se.lineno or 1, max(se.offset or 1, 1))
+    except (MemoryError, RecursionError, ValueError):
+        pass
+    return Problem("KL002", "unparsable", f"not checked: klint's parser cannot read this file ({e})")
+
+
 def syntax_problem(e: cst.ParserSyntaxError, text: str | None = None) -> Problem:
     """A parse failure, located by CPython's parser when it agrees the file is invalid.
 
@@ -479,4 +774,4 @@ def syntax_problem(e: cst.ParserSyntaxError, text: str | None = None) -> Problem
 
 
 __all__ = ["Linter", "FileResult", "Problem", "TextEdit", "decode", "encode", "write_atomic", "mentions_keras",
-           "DecodeError", "ImportNeed", "Loc"]
+           "DecodeError", "EncodeError", "ImportNeed", "Loc"]

@@ -58,8 +58,10 @@ class Ends:
     norm: bool = False  # a normalization layer rescales it on some path
     residual: bool = False  # a sum with a skip connection around the layer takes it on some path
     head: bool = False  # it leaves the model (a model output) on some path
-    other: bool = False  # something the walk cannot see through (an attention layer, an unknown call)
+    other: bool = False  # a layer the walk cannot see through (attention, recurrent, custom)
     sum: bool = False  # a sum takes it on some path (a residual connection, or a join of branches)
+    sink: bool = False  # it goes into a call the source view cannot follow, which may be anything
+    join: bool = False  # a sum with another signal (not a skip around the layer) takes it on some path
 
 
 class Graph:
@@ -85,6 +87,7 @@ class Graph:
             for first in _entries(analysis, m):
                 self.entries.setdefault(id(m), []).append(first)
                 self.entry_of.setdefault(id(first), []).append(m)
+        self.nested = _nested_models(analysis)  # ids of the models that are layers of another model
 
     # -------------------------------------------------------- downstream
 
@@ -125,11 +128,13 @@ class Graph:
                 if self.is_skip_sum(n, ref):
                     out.residual = True
                 else:
-                    out.other = True
+                    out.join = True
             elif k == "pass":
                 stack.extend(self._next(n, out))
             elif k == "model" and self.entries.get(id(n)):
                 stack.extend(self.entries[id(n)])
+            elif isinstance(n, OpUse):
+                out.sink = True  # into a call the source view cannot follow (a loss, NumPy, another library)
             else:
                 out.other = True
         return out, crossed
@@ -139,10 +144,13 @@ class Graph:
         nxt = list(getattr(node, "consumers", ()))
         if getattr(node, "is_output", False):
             exits = getattr(node, "exits", ())
-            used = [m for m in exits if getattr(m, "consumers", None)]
+            used = [m for m in exits if getattr(m, "consumers", None) and id(m) in self.nested]
             for m in used:
                 nxt.extend(m.consumers)  # a sub-model applied inside a bigger model
-            if not exits or len(used) < len(exits):
+            unused = [m for m in exits if m not in used]
+            if any(_component(m) for m in unused):
+                out.other = True  # a block of a custom layer, applied where the source view cannot see
+            if not exits or any(not _component(m) for m in unused):
                 out.head = True
         elif not nxt and id(node) in self.wrapper:
             nxt = self._next(self.wrapper[id(node)], out)  # the layer inside TimeDistributed(...)
@@ -234,7 +242,7 @@ class Graph:
         normalization of a post-norm block), ends in such a sum."""
         ends, crossed = self._walk(layer, layer, RESIDUAL_REACH, through_norm=True)
         beyond = [k for k in ends.kernels if not any(k is c for c in crossed)]
-        return ends.residual and not (ends.head or ends.other or beyond)
+        return ends.residual and not (ends.head or ends.other or ends.sink or ends.join or beyond)
 
 
 class Chains:
@@ -393,6 +401,54 @@ def _postorder(start: int, edges: list, done: dict) -> list:
             seen.add(m)
             work.append((m, iter(edges[m])))
     return order
+
+
+def _nested_models(analysis) -> set:
+    """Ids of the models that are layers of another model: items of a Sequential, nodes of a functional
+    model's graph, or models whose output a layer reads (through ops). A model merely called on data (a
+    policy network in an RL loop, whose output goes to NumPy) is not."""
+    out: set = set()
+    for m in analysis.models:
+        if _read_by_a_layer(m):
+            out.add(id(m))
+        kind_ = getattr(m, "kind", None)
+        if kind_ == "sequential":
+            for item in m.layers:
+                inner = getattr(item, "model", None) if not isinstance(item, ModelObj) else item
+                if isinstance(inner, ModelObj):
+                    out.add(id(inner))
+        elif kind_ == "functional":
+            stack = [p for t in m.outputs for p in t.producers]
+            seen: set = set()
+            while stack and len(seen) < 10 * MAX_NODES:
+                n = stack.pop()
+                if id(n) in seen:
+                    continue
+                seen.add(id(n))
+                if isinstance(n, ModelObj):
+                    out.add(id(n))
+                stack.extend(getattr(n, "producers", ()))
+    return out
+
+
+def _read_by_a_layer(model) -> bool:
+    stack, seen = list(getattr(model, "consumers", ())), set()
+    while stack and len(seen) < MAX_NODES:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, (LayerObj, ModelObj)):
+            return True
+        if isinstance(n, OpUse) and n.op != "opaque":
+            stack.extend(n.consumers)
+    return False
+
+
+def _component(model) -> bool:
+    """Whether a model is a part of a custom layer (built in its ``__init__``), not a model of its own."""
+    owner = getattr(model, "owner", None)
+    return owner is not None and owner.derives("keras.layers.Layer") and not owner.derives("keras.Model")
 
 
 def _entries(analysis, model) -> list:

@@ -98,6 +98,18 @@ RECURRENT_LAYERS = frozenset(f"keras.layers.{n}" for n in (
     "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
 ))
 
+#: Layers that sum their inputs: with an input that skips past the layers before it, a residual
+#: connection.
+ADD_LAYERS = _layers("Add")
+
+#: Functions that merge the tensors they are given, by how: a sum or a product.
+MERGE_FUNCTIONS = {
+    **{q: "add" for q in ("keras.layers.add", "keras.ops.add", "tensorflow.add", "tensorflow.math.add",
+                          "tensorflow.add_n", "tensorflow.math.add_n")},
+    **{q: "mul" for q in ("keras.layers.multiply", "keras.ops.multiply", "tensorflow.multiply",
+                          "tensorflow.math.multiply")},
+}
+
 #: Wrappers whose recurrent-ness is that of the layer they wrap.
 WRAPPER_LAYERS = frozenset(f"keras.layers.{n}" for n in ("Bidirectional", "TimeDistributed"))
 
@@ -121,6 +133,8 @@ HE_ACTIVATIONS = frozenset((
     "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "swish", "mish", "prelu", "hard_silu", "hard_swish",
     "celu",
 ))
+#: The smooth members of the ReLU family, the feed-forward activations of transformers.
+SMOOTH_ACTIVATIONS = frozenset(("gelu", "silu", "swish", "mish", "hard_silu", "hard_swish"))
 SELU_ACTIVATIONS = frozenset(("selu",))
 GLOROT_ACTIVATIONS = frozenset(("tanh", "sigmoid", "softmax", "linear", "hard_sigmoid", "softsign", "log_softmax"))
 
@@ -206,6 +220,9 @@ OPTIMIZER_STRINGS = {
 
 
 CLIPPING_ARGUMENTS = ("clipnorm", "clipvalue", "global_clipnorm")
+
+#: Variables made by hand, not by a layer: what a style-transfer or deep-dream loop optimizes.
+VARIABLE_CLASSES = frozenset(("tensorflow.Variable", "keras.Variable", "keras.backend.Variable"))
 
 LR_SCHEDULE_PREFIX = "keras.optimizers.schedules."
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from klint import __version__
 from klint.registry import all_rules
@@ -30,6 +30,7 @@ class Diagnostic:
     view: str = "source"
     fixable: bool = False  # fixable with the current flags
     applicability: str | None = None
+    related: list = field(default_factory=list)  # the places a grouped finding covers (engine.Related)
 
 
 def diagnostics_for(display: str, text: str | None, findings: list, problems: list, unsafe: bool) -> list:
@@ -57,7 +58,7 @@ def diagnostics_for(display: str, text: str | None, findings: list, problems: li
         fixable = fix is not None and (applicability == Applicability.SAFE.value or unsafe)
         name = display if not getattr(f, "filename", None) else display_path(f.filename)
         out.append(Diagnostic(f.code, f.name, f.message, name, f.row, f.col, f.end_row, f.end_col, fix,
-                              f.url, f.view, fixable, applicability))
+                              f.url, f.view, fixable, applicability, list(getattr(f, "related", None) or [])))
     return out
 
 
@@ -74,12 +75,10 @@ class _RowCol:
     def __init__(self, text: str):
         import bisect
 
+        from klint.positions import line_starts
+
         self._bisect = bisect.bisect_right
-        self.starts = [0]
-        i = text.find("\n")
-        while i != -1:
-            self.starts.append(i + 1)
-            i = text.find("\n", i + 1)
+        self.starts = line_starts(text)
 
     def loc(self, offset: int) -> dict:
         i = self._bisect(self.starts, offset) - 1
@@ -116,6 +115,8 @@ def _json(d: Diagnostic) -> dict:
         "url": d.url,
         "noqa_row": d.row,
         "view": d.view,
+        "related": [{"message": r.note, "location": {"row": r.row, "column": r.col},
+                     "end_location": {"row": r.end_row, "column": r.end_col}} for r in d.related],
     }
 
 
@@ -196,6 +197,16 @@ def _sarif(diags: list[Diagnostic]) -> dict:
             }],
             "properties": {"view": d.view, "name": d.name},
         }
+        if d.related:
+            res["relatedLocations"] = [{
+                "id": i,
+                "physicalLocation": {
+                    "artifactLocation": {"uri": d.filename.replace("\\", "/")},
+                    "region": {"startLine": r.row, "startColumn": r.col, "endLine": r.end_row,
+                               "endColumn": r.end_col},
+                },
+                "message": {"text": r.note or d.name},
+            } for i, r in enumerate(d.related)]
         if d.code in index:
             res["ruleIndex"] = index[d.code]
         if d.fix is not None:

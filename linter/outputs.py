@@ -183,7 +183,8 @@ def model_outputs(a, model, depth: int = 0) -> list | None:
         out = []
         for x in a.layers:
             key = x.node if x.node is not None else id(x)
-            if x.is_output and x.owner is model.cls and key not in seen:
+            mine = any(m is model for m in x.exits) if x.exits else x.owner is model.cls
+            if x.is_output and mine and key not in seen:
                 seen.add(key)
                 out.append(x)
         return out or None

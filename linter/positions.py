@@ -17,10 +17,28 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 from dataclasses import dataclass
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets at which the lines of ``text`` start, with every line ending Python accepts (``\n``,
+    ``\r\n``, a lone ``\r``, mixed) ending a line, as CPython's tokenizer counts them."""
+    if "\r" in text:
+        return [0] + [m.end() for m in _NEWLINE.finditer(text)]
+    starts = [0]
+    find = text.find
+    i = find("\n")
+    while i != -1:
+        starts.append(i + 1)
+        i = find("\n", i + 1)
+    return starts
 
 
 @dataclass(frozen=True)
@@ -99,13 +117,7 @@ class Positions:
 
     def line_starts(self) -> list[int]:
         if self._line_starts is None:
-            starts = [0]
-            find = self.source.find
-            i = find("\n")
-            while i != -1:
-                starts.append(i + 1)
-                i = find("\n", i + 1)
-            self._line_starts = starts
+            self._line_starts = line_starts(self.source)
         return self._line_starts
 
     def offset_of(self, row: int, col: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from klint import keras_api as K
-from klint.source.values import ABSENT, Arg, Const, LayerObj, ModelObj, Obj, OpUse, Ref, Unknown, Value
+from klint.source.values import ABSENT, Arg, Const, LayerObj, ModelObj, Obj, OpUse, Ref, Unknown, UserObj, Value
 
 NORMALIZED = "normalized"
 
@@ -185,6 +185,58 @@ def optimizer_clipping(opt) -> bool | None:
         if isinstance(a, Unknown):
             return None
     return False
+
+
+#: Methods that overwrite the initial weights of a layer, or of every layer of a model.
+WEIGHT_LOADERS = frozenset(("set_weights", "load_weights"))
+
+
+def loaded_before_training(a, view: str = "source") -> tuple[set, bool]:
+    """Layers whose initial weights the file replaces before it trains them, and whether that may be any.
+
+    ``model.load_weights(...)`` or ``set_weights(...)`` before the model's
+    first ``fit`` means its initialization never trains (fine-tuning from a
+    checkpoint); after ``fit`` (restoring the best epoch) it does not undo
+    the training that started from the initialization. In the model view,
+    whose objects are not the source view's, any such call before the
+    first ``fit`` counts for every layer.
+    """
+    out: set = set()
+    fits = getattr(a, "source_fits", a.fits)
+    trained: dict = {}  # id(fit) -> ids of the layers it trains (None: unknown)
+
+    def trains(f) -> set | None:
+        if id(f) not in trained:
+            layers, open_ = a.model_layers(f.model) if f.model is not None else ([], True)
+            trained[id(f)] = None if open_ else {id(x) for x in layers}
+        return trained[id(f)]
+
+    for i, (_site, receiver, name) in enumerate(a.method_calls):
+        if name not in WEIGHT_LOADERS:
+            continue
+        if isinstance(receiver, LayerObj):
+            layers, open_ = [receiver], False
+        elif isinstance(receiver, (ModelObj, UserObj)):
+            layers, open_ = a.model_layers(receiver)
+        else:
+            layers, open_ = [], True
+        ids = {id(x) for x in layers}
+        if any(f.order < i and (trains(f) is None or open_ or trains(f) & ids) for f in fits):
+            continue  # the layers were trained before their weights were loaded
+        if view == "model" or open_:
+            return out, True
+        out |= ids
+    return out, False
+
+
+def trains_only_inputs(opt) -> bool:
+    """Whether an optimizer updates only variables that are not a model's weights.
+
+    Style transfer and deep dream optimize an image (a ``tf.Variable``), an
+    adversarial attack an input: the learning rate is a step in pixel
+    space, which the weight-space limits do not judge.
+    """
+    return not opt.models and bool(opt.loops) and all(loop.inputs for loop in opt.loops)
 
 
 WRAPPING_OPTIMIZERS = frozenset(("keras.optimizers.LossScaleOptimizer", "keras.mixed_precision.LossScaleOptimizer"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 import libcst as cst
 
 from klint import keras_api as K
+from klint.graph import Graph
 from klint.rule import FixAvailability, Invalid, Rule, Valid
-from klint.semantics import NORMALIZED, effective_activation, wanted_family
-from klint.source.values import Arg, Const, LayerObj, ModelObj, Obj, Ref, UserObj
+from klint.semantics import NORMALIZED, effective_activation, loaded_before_training, wanted_family
+from klint.source.values import ABSENT, Arg, Const, LayerObj, ModelObj, Obj, Ref
 
 #: Initializers that give every unit the same weights, by lower-cased name
 #: (string, class or function), with how a message calls them.
@@ -27,10 +28,6 @@ TF_CONSTANT_INITIALIZERS = frozenset((
 REPLACEMENT = {"he": "he_normal", "lecun": "lecun_normal", "glorot": "glorot_uniform"}
 CLASS_OF = {"he_normal": "HeNormal", "lecun_normal": "LecunNormal", "glorot_uniform": "GlorotUniform"}
 
-#: Methods that overwrite the initial weights of a layer or of every layer of a model.
-WEIGHT_LOADERS = frozenset(("set_weights", "load_weights"))
-
-
 class ConstantKernelInit(Rule):
     """
     ## What it does
@@ -44,21 +41,31 @@ class ConstantKernelInit(Rule):
     not a model output. Not reported: output layers (a zero-initialized
     head is a common, deliberate choice), frozen layers (`trainable=False`
     in the constructor, `layer.trainable = False`, or a frozen model
-    containing them), and layers whose weights are overwritten after they
-    are built: `layer.set_weights(...)`, or `model.load_weights(...)` /
-    `model.set_weights(...)` on a model that contains them. Depthwise
-    convolutions are not checked: each channel has its own filter, so a
-    constant start does not make channels alike.
+    containing them), and layers whose weights are replaced before
+    training: `layer.set_weights(...)`, or `model.load_weights(...)` /
+    `model.set_weights(...)` on a model that contains them, before its
+    first `fit` (restoring a checkpoint after training does not undo the
+    training that started from the constant). Depthwise convolutions are
+    not checked: each channel has its own filter, so a constant start does
+    not make channels alike.
+
+    Deliberate structured starts are not symmetry, and are not reported
+    either: a constant kernel with a bias that is not one constant (PointNet's
+    T-net starts as the identity transform: a zero kernel and the identity
+    as its bias), and a constant kernel whose output is added to another
+    path (a zero-initialized residual branch, FCN's score layers added to
+    the upsampled prediction), which starts as a no-op that gradients grow.
 
     ## Why is this bad
     With a constant kernel every unit of the layer computes the same
     function of its input: the units are interchangeable, and they can only
     tell themselves apart through the random weights of the next layer.
-    When the layers around it are constant too the units get identical
-    updates forever, and the layer has the capacity of a single unit
-    (symmetry is never broken). With zeros and ReLU it is worse: the
-    pre-activations are all 0, ReLU's gradient there is 0, and the kernel
-    never moves. Random initialization exists to break this symmetry.
+    When the next layer is constant too the units get identical updates
+    forever, and the layer has the capacity of a single unit (symmetry is
+    never broken). With zeros and ReLU it is worse: the pre-activations are
+    all 0, ReLU's gradient there is 0, and the kernel never moves. Random
+    initialization exists to break this symmetry. The message says which
+    of these holds for the layer.
 
     ## Example
     ```python
@@ -120,8 +127,26 @@ class ConstantKernelInit(Rule):
             '    layers.Dense(64, activation="tanh", kernel_initializer="ones"),\n'
             "    layers.Dense(1),\n"
             "])\n"
-            'model.load_weights("pretrained.weights.h5")\n',
-            "the weights are loaded afterwards",
+            'model.load_weights("pretrained.weights.h5")\n'
+            "model.fit(x, y)\n",
+            "the weights are loaded before training",
+        ),
+        Valid(
+            "import numpy as np\nimport keras\nfrom keras import layers\n\n"
+            "inputs = keras.Input((256,))\n"
+            "x = layers.Dense(9, kernel_initializer='zeros',\n"
+            "                 bias_initializer=keras.initializers.Constant(np.eye(3).flatten()))(inputs)\n"
+            "transform = layers.Reshape((3, 3))(x)\n",
+            "a zero kernel with the identity as its bias (PointNet's T-net)",
+        ),
+        Valid(
+            "import keras\nfrom keras import layers\n\n"
+            "inputs = keras.Input((32, 32, 64))\n"
+            "score = layers.Conv2D(21, 1, kernel_initializer=keras.initializers.Zeros())(inputs)\n"
+            "coarse = layers.Conv2D(21, 3, padding='same')(inputs)\n"
+            "x = layers.Add()([coarse, score])\n"
+            "outputs = layers.Conv2D(21, 1, activation='softmax')(x)\n",
+            "a zero-initialized branch added to another path (FCN's score layers)",
         ),
         Valid(
             "import keras\nfrom keras import layers\n\n"
@@ -141,6 +166,26 @@ class ConstantKernelInit(Rule):
     ]
 
     INVALID = [
+        Invalid(
+            "import keras\nfrom keras import layers\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input((16,)),\n"
+            '    layers.Dense(64, activation="tanh", kernel_initializer="ones"),\n'
+            "    layers.Dense(1),\n"
+            "])\n"
+            "model.fit(x, y)\n"
+            'model.load_weights("best.weights.h5")\n',
+            "import keras\nfrom keras import layers\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input((16,)),\n"
+            '    layers.Dense(64, activation="tanh", kernel_initializer="glorot_uniform"),\n'
+            "    layers.Dense(1),\n"
+            "])\n"
+            "model.fit(x, y)\n"
+            'model.load_weights("best.weights.h5")\n',
+            lines=(6,),
+            note="restoring a checkpoint after training does not undo the start",
+        ),
         Invalid(
             "import keras\nfrom keras import layers\n\n"
             "model = keras.Sequential([\n"
@@ -202,10 +247,11 @@ class ConstantKernelInit(Rule):
         a = ctx.analysis
         if ctx.view == "model" and ctx.module is None:
             return  # a saved model carries its own weights
-        loaded, all_loaded = _loaded_layers(ctx)
+        loaded, all_loaded = loaded_before_training(a, ctx.view)
         if all_loaded:
             return
         frozen = _frozen_model_layers(a)
+        graph = Graph(a)
         groups: dict = {}
         for layer in a.layers:
             if not isinstance(layer, LayerObj):
@@ -224,18 +270,31 @@ class ConstantKernelInit(Rule):
             if not all(_hidden(layer) and not _is_frozen(layer, frozen) and id(layer) not in loaded
                        and not layer.library for layer in group):
                 continue
-            self.report(ctx, first, params[0], found[0])
+            if _structured_bias(first) or any(graph.ends(layer).sum for layer in group):
+                # a deliberate start: the bias carries the initial function (PointNet's T-net starts
+                # as the identity), or the layer's branch is added to another path (a zero-initialized
+                # residual branch, FCN's score layers), so it starts as a no-op that gradients grow
+                continue
+            self.report(ctx, first, params[0], found[0], graph)
 
-    def report(self, ctx, layer: LayerObj, param: str, found) -> None:
+    def report(self, ctx, layer: LayerObj, param: str, found, graph) -> None:
         what, arg = found
         eff = effective_activation(layer)
         act = eff.activation if eff is not None and eff.activation != NORMALIZED else None
         family = wanted_family(act) if act else None
         new_name = REPLACEMENT[family or "glorot"]
         short = layer.qual.rsplit(".", 1)[1]
-        why = f"; {act} wants {new_name}" if act else f"; use {new_name}"
-        message = (f"`{short}` is a hidden layer with {what} `{param}`: all its units start identical and "
-                   f"learn the same thing{why}")
+        how = f"; {act} wants {new_name}" if act else f"; use {new_name}"
+        if what == "an all-zeros" and act in DEAD_AT_ZERO and _zero_bias(layer):
+            why = (f"every pre-activation starts at 0, where {act} passes no gradient, so the layer "
+                   "never trains")
+        elif any(_constant_initializer(k, K.KERNEL_LAYERS[k.qual][0]) for k in graph.ends(layer).kernels):
+            why = ("all its units compute the same function, and the next layer is constant too, so they "
+                   "get the same updates and stay identical: the layer has the capacity of one unit")
+        else:
+            why = ("all its units start as the same function and are told apart only through the next "
+                   "layer's weights")
+        message = f"`{short}` is a hidden layer with {what} `{param}`: {why}{how}"
         ctx.report(layer, message, self.make_fix(ctx, layer, arg, new_name))
 
     def make_fix(self, ctx, layer: LayerObj, a: Arg, new_name: str):
@@ -274,6 +333,42 @@ def _constant_initializer(layer, param: str):
     return (what, a) if what else None
 
 
+#: Activations whose gradient at 0 is 0: a zero pre-activation never moves.
+DEAD_AT_ZERO = frozenset(("relu", "relu6"))
+
+
+def _structured_bias(layer) -> bool:
+    """Whether the bias starts as something other than one constant for every unit (``Constant(np.eye(3)
+    .flatten())``, an identity, a custom initializer): the layer's starting function is then deliberate."""
+    a = layer.arg("bias_initializer")
+    if a is ABSENT:
+        return False
+    if not isinstance(a, Arg):
+        return True  # set, but the source view cannot read it
+    v = a.value
+    if isinstance(v, Const) and isinstance(v.value, str):
+        return v.value.lower() not in CONSTANT_INITIALIZERS
+    if isinstance(v, (Obj, Ref)) and v.qual.rsplit(".", 1)[1].lower() in ("zeros", "ones", "zeros_initializer",
+                                                                          "ones_initializer"):
+        return False
+    if isinstance(v, Obj) and v.qual.rsplit(".", 1)[1].lower() in ("constant", "constant_initializer"):
+        value = v.arg("value", 0)
+        return not (value is ABSENT or isinstance(value, Arg) and isinstance(value.value, Const)
+                    and isinstance(value.value.value, (int, float)))
+    return True
+
+
+def _zero_bias(layer) -> bool:
+    a = layer.arg("use_bias", 2 if layer.qual == "keras.layers.Dense" else None)
+    if isinstance(a, Arg) and isinstance(a.value, Const) and a.value.value is False:
+        return True
+    b = layer.arg("bias_initializer")
+    if b is ABSENT:
+        return True
+    return isinstance(b, Arg) and isinstance(b.value, Const) and isinstance(b.value.value, str) and \
+        b.value.value.lower() in ("zeros", "zero")
+
+
 def _hidden(layer) -> bool:
     """Its output feeds something, and it is not a model output."""
     return bool(layer.consumers) and not layer.is_output
@@ -292,27 +387,6 @@ def _frozen_model_layers(a) -> set:
         if isinstance(m, ModelObj) and m.frozen:
             out |= {id(x) for x in a.model_layers(m)[0]}
     return out
-
-
-def _loaded_layers(ctx) -> tuple[set, bool]:
-    """Layers whose weights the file overwrites, and whether that may be any layer."""
-    a = ctx.analysis
-    out: set = set()
-    if ctx.view == "model":
-        # the calls are the source view's, on source objects: any weight loading silences the rule
-        return out, any(name in WEIGHT_LOADERS for _s, _r, name in a.method_calls)
-    for _site, receiver, name in a.method_calls:
-        if name not in WEIGHT_LOADERS:
-            continue
-        if isinstance(receiver, LayerObj):
-            out.add(id(receiver))
-            continue
-        if isinstance(receiver, (ModelObj, UserObj)):
-            layers, open_ = a.model_layers(receiver)
-            if open_:
-                return out, True
-            out |= {id(x) for x in layers}
-    return out, False
 
 
 def _quote(layer, a: Arg) -> str:

@@ -28,6 +28,11 @@ class BatchNormSmallBatch(Rule):
     `batch_size` of a `keras.utils.Sequence`/`PyDataset` subclass, through
     constants.
 
+    The batch size is one decision for the whole model, so the layers that
+    one `fit` trains with it are reported once, naming every
+    BatchNormalization layer, with one fix for all of them. A layer whose
+    line says `# noqa: KL201` is left out.
+
     ## Why is this bad
     During training BatchNormalization normalizes with the mean and
     variance of the current batch. With a handful of samples those
@@ -103,6 +108,28 @@ class BatchNormSmallBatch(Rule):
     INVALID = [
         Invalid(
             "import keras\nfrom keras import layers\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input((8,)),\n"
+            "    layers.Dense(8),\n"
+            "    layers.BatchNormalization(),\n"
+            "    layers.Dense(8),\n"
+            "    layers.BatchNormalization(),\n"
+            "])\n"
+            "model.fit(x, y, batch_size=4)\n",
+            "import keras\nfrom keras import layers\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input((8,)),\n"
+            "    layers.Dense(8),\n"
+            "    layers.BatchNormalization(momentum=0.9),\n"
+            "    layers.Dense(8),\n"
+            "    layers.BatchNormalization(momentum=0.9),\n"
+            "])\n"
+            "model.fit(x, y, batch_size=4)\n",
+            lines=(7,),
+            note="one finding for the model, one fix for its layers",
+        ),
+        Invalid(
+            "import keras\nfrom keras import layers\n\n"
             "model = keras.Sequential([keras.Input((8,)), layers.Dense(8), layers.BatchNormalization()])\n"
             "model.fit(x, y, batch_size=4)\n",
             "import keras\nfrom keras import layers\n\n"
@@ -163,13 +190,10 @@ class BatchNormSmallBatch(Rule):
             size = fit.batch.value.value
             if not isinstance(size, int) or isinstance(size, bool) or size >= minimum or size < 1:
                 continue
-            layers = a.layers_of([fit.model])
-
-            def origin(fit=fit) -> str:  # for messages only: a line number costs a position lookup
-                line = ctx.line(fit.batch) if fit.batch.node is not None else None
-                return fit.batch_from + (f" on line {line}" if line else "")
-
-            for layer in layers:
+            line = ctx.line(fit.batch) if fit.batch.node is not None else None
+            origin = fit.batch_from + (f" on line {line}" if line else "")
+            parts, alone = [], []
+            for layer in a.layers_of([fit.model]):
                 key = layer.node if layer.node is not None else id(layer)
                 if not has_batchnorm(layer) or key in reported or layer.frozen:
                     continue
@@ -177,27 +201,59 @@ class BatchNormSmallBatch(Rule):
                     if layer.inference_call:
                         continue
                     reported.add(key)
-                    short = layer.qual.rsplit(".", 1)[1]
-                    ctx.report(layer, (
-                        f"`{short}` contains BatchNormalization and is trained with batch size {size} "
-                        f"(from {origin()}), below {minimum}: freeze it (`trainable = False` or "
-                        f"`training=False`) or use a larger batch"))
-                    continue
-                self.report_layer(ctx, layer, size, origin, minimum, reported)
+                    part = ctx.part(layer, None, f"`{_short(layer)}` contains BatchNormalization")
+                else:
+                    fix = self.layer_fix(ctx, layer)
+                    if fix is False:
+                        continue  # momentum already lowered, or one the source view cannot read
+                    reported.add(key)
+                    part = ctx.part(layer, fix, f"`{_short(layer)}`")
+                (parts if part.at is not None else alone).append((part, layer))
+            for _part, layer in alone:  # built outside this file's calls (model view): no fix there
+                ctx.report(layer, _message([layer], [None], size, origin, minimum))
+            if parts:
+                layers = {id(p): layer for p, layer in parts}
+                ctx.report_group([p for p, _ in parts],
+                                 lambda kept, layers=layers, size=size, origin=origin: _message(
+                                     [layers[id(p)] for p in kept], [p.row for p in kept], size, origin, minimum),
+                                 "Set `momentum=0.9`")
 
-    def report_layer(self, ctx, layer: LayerObj, size: int, origin, minimum: int, reported: set) -> None:
+    @staticmethod
+    def layer_fix(ctx, layer: LayerObj):
+        """The momentum fix for one layer, None when it cannot be written, False when not to report."""
         m = layer.arg("momentum", 1)
-        fix = None
         if m is ABSENT:
-            fix = ctx.fix("Set `momentum=0.9`", [ctx.add_keyword(layer.site, "momentum", "0.9")])
-        elif isinstance(m, Arg) and isinstance(m.value, Const) and isinstance(m.value.value, (int, float)):
+            return ctx.fix("Set `momentum=0.9`", [ctx.add_keyword(layer.site, "momentum", "0.9")])
+        if isinstance(m, Arg) and isinstance(m.value, Const) and isinstance(m.value.value, (int, float)):
             if m.value.value <= 0.9:
-                return
-            fix = ctx.fix("Set `momentum=0.9`", [ctx.replace(m, "0.9")], safe=m.via in ("keyword", "positional"))
-        else:
-            return  # a momentum the source view cannot read
-        reported.add(layer.node if layer.node is not None else id(layer))
-        short = layer.qual.rsplit(".", 1)[1]
-        ctx.report(layer, (
-            f"`{short}` is trained with batch size {size} (from {origin()}), below {minimum}: its batch "
-            f"statistics are noise; use a larger batch or GroupNormalization, or set momentum=0.9"), fix)
+                return False
+            return ctx.fix("Set `momentum=0.9`", [ctx.replace(m, "0.9")], safe=m.via in ("keyword", "positional"))
+        return False
+
+
+def _short(layer) -> str:
+    return layer.qual.rsplit(".", 1)[1]
+
+
+def _message(layers: list, rows: list, size: int, origin: str, minimum: int) -> str:
+    """One message for the BatchNormalization layers that one training run feeds with small batches."""
+    apps = [x for x in layers if isinstance(x, ModelObj)]
+    own = [x for x in layers if not isinstance(x, ModelObj)]
+    batch = f"trained with batch size {size} (from {origin}), below {minimum}"
+    if len(layers) == 1 and apps:
+        return (f"`{_short(apps[0])}` contains BatchNormalization and is {batch}: freeze it (`trainable = False` "
+                f"or `training=False`) or use a larger batch")
+    if len(layers) == 1:
+        return (f"`{_short(own[0])}` is {batch}: its batch statistics are noise; use a larger batch or "
+                f"GroupNormalization, or set momentum=0.9")
+    lines = sorted({r for r in rows if r})
+    listed = f" (lines {', '.join(map(str, lines))})" if lines else ""
+    names = [f"{len(own)} BatchNormalization layers" if len(own) > 1 else f"`{_short(own[0])}`"] if own else []
+    names += [f"`{_short(x)}`" for x in apps]
+    advice = ["use a larger batch"]
+    if apps:
+        advice.append("freeze the pretrained " + " and ".join(f"`{_short(x)}`" for x in apps))
+    if own:
+        advice += ["use GroupNormalization", "set momentum=0.9"]
+    return (f"{' and '.join(names)}{listed} are {batch}: their batch statistics are noise; "
+            f"{', '.join(advice[:-1])} or {advice[-1]}")

@@ -31,10 +31,8 @@ class BiasBeforeBatchNorm(Rule):
     feeds something else, or a frozen BatchNormalization
     (`trainable=False`, whose beta does not train), is not reported either.
 
-    This rule is off by default: a redundant bias wastes parameters and
-    optimizer work but does not make training fail. Enable it with
-    `--extend-select KL203` (or `extend-select = ["KL203"]` under
-    `[tool.klint]`).
+    A redundant bias wastes parameters and optimizer work, but it does not
+    make training fail.
 
     ## Why is this bad
     BatchNormalization subtracts the batch mean of each channel, which
@@ -74,6 +72,7 @@ class BiasBeforeBatchNorm(Rule):
     summary = "Bias of a layer directly followed by BatchNormalization"
     views = ("source", "model")
     fix = FixAvailability.ALWAYS
+    default_enabled = False  # cosmetic: it does not make training fail
 
     VALID = [
         Valid(

@@ -1,8 +1,8 @@
 """KL401 unscheduled-high-learning-rate."""
 from __future__ import annotations
 
-from klint.rule import FixAvailability, Invalid, Option, Rule, Valid
-from klint.semantics import WRAPPING_OPTIMIZERS
+from klint.rule import FixAvailability, Invalid, Option, Rule, Valid, optimizer_table
+from klint.semantics import WRAPPING_OPTIMIZERS, trains_only_inputs
 from klint import keras_api as K
 from klint.source.values import Arg, ClassV, Const, Obj, SeqV, Unknown, UserObj
 
@@ -13,26 +13,31 @@ DEFAULT_THRESHOLDS = {
 }
 
 
-def _thresholds(value):
-    if not isinstance(value, dict):
-        raise ValueError("expected a table of optimizer names to learning rates")
-    out = dict(DEFAULT_THRESHOLDS)
-    for k, v in value.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
-            raise ValueError(f"threshold for {k!r} must be a positive number, got {v!r}")
-        out[k] = float(v)
-    return out
+_thresholds = optimizer_table(DEFAULT_THRESHOLDS, "threshold")
 
 
 class UnscheduledHighLearningRate(Rule):
     """
     ## What it does
     Checks for optimizers whose learning rate is a constant at or above a
-    threshold for their kind, in a file that neither schedules it nor
-    changes it: no `LearningRateSchedule`, no `ReduceLROnPlateau` or
+    threshold for their kind, and that train at that rate somewhere: no
+    `LearningRateSchedule`, no `ReduceLROnPlateau` or
     `LearningRateScheduler` (or a callback class of the file that sets the
-    learning rate) in the callbacks of `fit`, and no assignment to the
-    optimizer's `learning_rate` anywhere in the file.
+    learning rate) in the callbacks of a `fit` that trains them, and no
+    assignment to their `learning_rate`.
+
+    A callback acts on the `fit` it is given to: an LR callback on one
+    `fit` schedules that fit's optimizer, not every optimizer of the file,
+    nor one trained by a custom loop; an optimizer fit several times is
+    reported when one of those fits runs at the constant rate (the message
+    names it). An assignment to one optimizer's learning rate exempts that
+    optimizer; one whose optimizer the source view cannot name (outside a
+    callback class) exempts the file.
+
+    Not reported: an optimizer that updates no model's weights (the image
+    of a style-transfer or deep-dream loop, an adversarial input: a step in
+    pixel space, not weight space), and a rate that KL404 reports as out of
+    range, when KL404 is selected.
 
     The learning rate may be given by keyword (`learning_rate=`, or the
     legacy `lr=`), by position, through constants or through a `**` dict.
@@ -112,9 +117,43 @@ class UnscheduledHighLearningRate(Rule):
         ),
         Valid("import keras\nopt = keras.optimizers.Adadelta(learning_rate=1.0)\n", "Adadelta is exempt"),
         Valid("from keras.optimizers import SGD\nopt = SGD(lr=0.1, decay=1e-6)\n", "Keras 2 time-based decay"),
+        Valid(
+            "import tensorflow as tf\nimport keras\n\n"
+            "image = tf.Variable(tf.random.uniform((1, 224, 224, 3)))\n"
+            "opt = keras.optimizers.Adam(learning_rate=0.02)\n\n"
+            "for step in range(100):\n"
+            "    with tf.GradientTape() as tape:\n"
+            "        loss = tf.reduce_mean(image ** 2)\n"
+            "    grad = tape.gradient(loss, image)\n"
+            "    opt.apply_gradients([(grad, image)])\n",
+            "an optimizer of an image, not of weights",
+        ),
     ]
 
     INVALID = [
+        Invalid(
+            "import keras\n\n\n"
+            "def get_model():\n"
+            "    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])\n"
+            "    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.1), loss='mse')\n"
+            "    return model\n\n\n"
+            "model = get_model()\n"
+            "model.fit(x, y, callbacks=[keras.callbacks.CSVLogger('log.csv')])\n"
+            "model = get_model()\n"
+            "model.fit(x, y, callbacks=[keras.callbacks.ReduceLROnPlateau()])\n",
+            "import keras\n\n\n"
+            "def get_model():\n"
+            "    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])\n"
+            "    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=keras.optimizers.schedules."
+            "ExponentialDecay(initial_learning_rate=0.1, decay_steps=10000, decay_rate=0.9)), loss='mse')\n"
+            "    return model\n\n\n"
+            "model = get_model()\n"
+            "model.fit(x, y, callbacks=[keras.callbacks.CSVLogger('log.csv')])\n"
+            "model = get_model()\n"
+            "model.fit(x, y, callbacks=[keras.callbacks.ReduceLROnPlateau()])\n",
+            lines=(6,),
+            note="an LR callback on one fit does not schedule the other",
+        ),
         Invalid(
             "import keras\n\nopt = keras.optimizers.Adam(learning_rate=0.05)\n",
             "import keras\n\nopt = keras.optimizers.Adam(learning_rate=keras.optimizers.schedules.ExponentialDecay("
@@ -150,17 +189,21 @@ class UnscheduledHighLearningRate(Rule):
 
     def check(self, ctx) -> None:
         a = ctx.analysis
-        if any(owner is None or not _is_callback(owner) for _, owner in a.lr_assignments):
-            return  # the file sets the learning rate by hand
-        lr_callback_classes = {owner for _, owner in a.lr_assignments if owner is not None}
+        by_hand = [x for x in a.lr_assignments if x.owner is None or not _is_callback(x.owner)]
+        if any(x.target is None for x in by_hand):
+            return  # the file sets a learning rate by hand, on an optimizer the source view cannot name
+        adjusted = {id(x.target) for x in by_hand}
+        lr_callback_classes = {x.owner for x in a.lr_assignments if x.owner is not None}
         thresholds = ctx.options["thresholds"]
+        # a rate that KL404 reports as out of range is reported there, once
+        ceilings = (ctx.options_of("KL404") or {}).get("ceilings") or {}
         done: set = set()
         for opt in a.optimizers:
             key = opt.node if opt.node is not None else id(opt)
-            if opt.site is None or opt.qual in WRAPPING_OPTIMIZERS or key in done:
+            if opt.site is None or opt.qual in WRAPPING_OPTIMIZERS or key in done or id(opt) in adjusted:
                 continue
             limit = thresholds.get(opt.short)
-            if limit is None:
+            if limit is None or trains_only_inputs(opt):
                 continue
             arg = opt.site.arg("learning_rate", 0, "lr")
             if not isinstance(arg, Arg) or not isinstance(arg.value, Const):
@@ -168,10 +211,13 @@ class UnscheduledHighLearningRate(Rule):
             lr = arg.value.value
             if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr < limit:
                 continue
+            if opt.short in ceilings and lr >= ceilings[opt.short]:
+                continue
             decay = opt.site.arg("decay")
             if isinstance(decay, Arg) and not (isinstance(decay.value, Const) and not decay.value.value):
                 continue  # Keras 2's time-based decay schedules the rate (and Keras 3 rejects it: KL402)
-            if self.has_lr_callback(a, opt, lr_callback_classes):
+            unscheduled = self.unscheduled_fit(a, opt, lr_callback_classes)
+            if unscheduled is False:
                 continue
             done.add(key)
             source = ""
@@ -180,6 +226,10 @@ class UnscheduledHighLearningRate(Rule):
                 source = f" (set on line {line})" if line else ""
             message = (f"`{opt.short}` uses a constant learning rate of {lr:g}{source}, at or above {limit:g}, "
                        f"with no schedule, LR callback or manual adjustment")
+            if unscheduled is not True:
+                line = ctx.line(unscheduled.site)
+                if line:
+                    message += f" in the `fit` on line {line}"
             fix = None
             if arg.node is not None:
                 text, imports = ctx.ref(K.LR_SCHEDULE_PREFIX + "ExponentialDecay")
@@ -190,29 +240,47 @@ class UnscheduledHighLearningRate(Rule):
             ctx.report(opt, message, fix)
 
     @staticmethod
-    def has_lr_callback(a, opt, lr_classes) -> bool:
-        models = opt.models
-        if any(m is None for m in models):
-            fits = list(a.fits)
-        else:
-            fits = [f for f in a.fits if f.model is None or any(f.model is m for m in models)]
-        if not fits:
-            # no fit to read: any LR callback the file builds counts
-            return any(cb.qual in K.LR_CALLBACKS for cb in a.callbacks) or bool(lr_classes)
-        for f in fits:
-            cbs = f.callbacks
-            if cbs is None:
-                continue
-            if not isinstance(cbs, SeqV) or cbs.open:
-                return True  # callbacks the source view cannot see
-            for cb in cbs.items:
-                if isinstance(cb, Obj) and cb.qual in K.LR_CALLBACKS:
-                    return True
-                if isinstance(cb, UserObj) and (cb.cls in lr_classes or cb.cls.derives(*K.LR_CALLBACKS)):
-                    return True
-                if isinstance(cb, Unknown):
-                    return True
+    def unscheduled_fit(a, opt, lr_classes):
+        """Whether ``opt`` trains at its constant rate somewhere.
+
+        False when every ``fit`` of its models has an LR callback; the first
+        such ``fit`` without one, when another ``fit`` of the file has one
+        (to say which); True otherwise. A callback only acts on the ``fit``
+        it is given to: an LR callback on one model's ``fit`` does not
+        schedule another optimizer, nor a custom training loop.
+        """
+        own = [f for f in a.fits if f.model is not None and any(f.model is m for m in opt.models)]
+        if not own:
+            unknown = [f for f in a.fits if f.model is None]
+            if unknown:
+                # fits on models the source view cannot name may be this optimizer's
+                return not any(_has_lr_callback(f, lr_classes) for f in unknown)
+            if opt.loops or opt.models:
+                return True  # trained by a custom loop, or compiled and never fit here: no callback acts on it
+            # nothing here trains it: an LR callback the file builds may be meant for it
+            return not (any(cb.qual in K.LR_CALLBACKS for cb in a.callbacks) or bool(lr_classes))
+        bare = [f for f in own if not _has_lr_callback(f, lr_classes)]
+        if not bare:
+            return False
+        if len(bare) < len(own) and bare[0].site is not None and bare[0].site.node is not None:
+            return bare[0]
+        return True
+
+
+def _has_lr_callback(fit, lr_classes) -> bool:
+    cbs = fit.callbacks
+    if cbs is None:
         return False
+    if not isinstance(cbs, SeqV) or cbs.open:
+        return True  # callbacks the source view cannot see
+    for cb in cbs.items:
+        if isinstance(cb, Obj) and cb.qual in K.LR_CALLBACKS:
+            return True
+        if isinstance(cb, UserObj) and (cb.cls in lr_classes or cb.cls.derives(*K.LR_CALLBACKS)):
+            return True
+        if isinstance(cb, Unknown):
+            return True
+    return False
 
 
 def _is_callback(cls: ClassV) -> bool:

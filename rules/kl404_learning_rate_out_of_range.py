@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from klint import keras_api as K
-from klint.rule import FixAvailability, Invalid, Option, Rule, Valid
-from klint.semantics import WRAPPING_OPTIMIZERS
+from klint.rule import FixAvailability, Invalid, Option, Rule, Valid, non_negative_number, optimizer_table
+from klint.semantics import WRAPPING_OPTIMIZERS, trains_only_inputs
 from klint.source.values import ABSENT, Arg, Const, Obj, SeqV
 
 ADAPTIVE = ("Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Lion", "Adafactor")
@@ -26,21 +26,8 @@ WHY_HIGH = {
 }
 
 
-def _ceilings(value):
-    if not isinstance(value, dict):
-        raise ValueError("expected a table of optimizer names to learning rates")
-    out = dict(DEFAULT_CEILINGS)
-    for k, v in value.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
-            raise ValueError(f"ceiling for {k!r} must be a positive number, got {v!r}")
-        out[k] = float(v)
-    return out
-
-
-def _floor(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"expected a non-negative number, got {value!r}")
-    return float(value)
+_ceilings = optimizer_table(DEFAULT_CEILINGS, "ceiling")
+_floor = non_negative_number
 
 
 class LearningRateOutOfRange(Rule):
@@ -65,7 +52,10 @@ class LearningRateOutOfRange(Rule):
 
     Unlike KL401, which flags rates that are high for a constant schedule,
     this rule flags values that no schedule, callback or warm-up makes
-    workable.
+    workable. An optimizer that updates no model's weights (the image of a
+    style-transfer or deep-dream loop, an adversarial input) is not judged:
+    its learning rate is a step in pixel space, where large values are
+    common.
 
     ## Why is this bad
     Above the ceiling, every update overshoots: the loss becomes NaN within
@@ -108,6 +98,18 @@ class LearningRateOutOfRange(Rule):
 
     VALID = [
         Valid("import keras\nopt = keras.optimizers.Adam(learning_rate=1e-3)\n"),
+        Valid(
+            "import tensorflow as tf\nimport keras\n\n"
+            "image = tf.Variable(tf.random.uniform((1, 400, 400, 3)))\n"
+            "opt = keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(\n"
+            "    initial_learning_rate=100.0, decay_steps=100, decay_rate=0.96))\n\n"
+            "for step in range(1000):\n"
+            "    with tf.GradientTape() as tape:\n"
+            "        loss = style_loss(image)\n"
+            "    grads = tape.gradient(loss, image)\n"
+            "    opt.apply_gradients([(grads, image)])\n",
+            "style transfer: the optimizer moves an image's pixels",
+        ),
         Valid("import keras\nopt = keras.optimizers.SGD(learning_rate=1.0, momentum=0.9)\n",
               "1.0 is high but workable for SGD"),
         Valid("import keras\nopt = keras.optimizers.Adadelta(learning_rate=1.0)\n", "Adadelta has no ceiling"),
@@ -157,7 +159,7 @@ class LearningRateOutOfRange(Rule):
             if opt.site is None or opt.qual in WRAPPING_OPTIMIZERS or key in done:
                 continue
             ceiling = ceilings.get(opt.short)
-            if ceiling is None and opt.short not in FLOOR_OPTIMIZERS:
+            if ceiling is None and opt.short not in FLOOR_OPTIMIZERS or trains_only_inputs(opt):
                 continue
             found = _learning_rate(opt)
             if found is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from klint import keras_api as K
+from klint.graph import Graph
 from klint.rule import FixAvailability, Invalid, Rule, Valid
 from klint.semantics import own_activation
 from klint.source.values import Arg, Const, LayerObj, SeqV
@@ -45,11 +46,18 @@ class MissingNonlinearity(Rule):
     a linear layer that is a model output, feeds a residual `Add`, a
     `Concatenate`, an attention layer (Q/K/V projections feeding
     `MultiHeadAttention`), a custom layer or several layers is left alone.
-    So are two spelled-out patterns where the missing activation is the
-    design: a depthwise convolution followed by a pointwise one (a
-    separable convolution written in two layers) and a 1x1 convolution
-    followed by another 1x1 convolution (the linear bottleneck between
-    MobileNetV2 or EfficientNet blocks).
+    So are the patterns where the missing activation is the design, a
+    linear map written in two factors on purpose:
+    - a low-rank factorization: the first layer is narrower than the
+      second (a bottleneck that expands again), or the pair's output is
+      added to another path (LoRA's `A` and `B` beside the layer they
+      adapt);
+    - a factorized convolution: no kernel axis is wider than 1 in both
+      layers (a depthwise or spatial convolution followed by a pointwise
+      one, the (1, 3, 3) then (3, 1, 1) pair of a (2+1)D block, the 1x1
+      bottleneck between MobileNetV2 or EfficientNet blocks);
+    - a latent vector projected straight into a `Reshape` (the "project
+      and reshape" first layer of a generator).
 
     ## Why is this bad
     Two linear maps in a row are one linear map: `W2 (W1 x + b1) + b2` is
@@ -142,6 +150,32 @@ class MissingNonlinearity(Rule):
             "outputs = layers.Dense(784, activation='sigmoid')(z)\n",
             "a bottleneck declared linear",
         ),
+        Valid(
+            "import tensorflow as tf\nfrom tensorflow.keras import layers\n\n"
+            "inputs = tf.keras.Input((128,))\n"
+            "x = layers.Dense(8 * 8 * 64)(inputs)\n"
+            "x = layers.Reshape((8, 8, 64))(x)\n"
+            "x = layers.Conv2DTranspose(32, 4, strides=2, padding='same')(x)\n"
+            "x = layers.LeakyReLU(0.2)(x)\n",
+            "a latent vector projected into a feature map",
+        ),
+        Valid(
+            "import keras\nfrom keras import layers\n\n"
+            "inputs = keras.Input((64, 768))\n"
+            "frozen = layers.Dense(768, trainable=False)\n"
+            "lora_a = layers.Dense(8, use_bias=False)\n"
+            "lora_b = layers.Dense(768, kernel_initializer='zeros')\n"
+            "outputs = frozen(inputs) + lora_b(lora_a(inputs))\n",
+            "a low-rank adapter (LoRA) added to the layer it adapts",
+        ),
+        Valid(
+            "import keras\nfrom keras import layers\n\n"
+            "inputs = keras.Input((16, 112, 112, 3))\n"
+            "x = layers.Conv3D(64, (1, 3, 3), padding='same')(inputs)\n"
+            "x = layers.Conv3D(64, (3, 1, 1), padding='same')(x)\n"
+            "x = layers.ReLU()(x)\n",
+            "a (2+1)D convolution: spatial, then temporal",
+        ),
     ]
 
     INVALID = [
@@ -158,14 +192,13 @@ class MissingNonlinearity(Rule):
         ),
         Invalid(
             "import tensorflow as tf\nfrom tensorflow.keras import layers\n\n"
-            "inputs = tf.keras.Input((128,))\n"
-            "x = layers.Dense(8 * 8 * 64)(inputs)\n"
-            "x = layers.Reshape((8, 8, 64))(x)\n"
-            "x = layers.Conv2DTranspose(32, 4, strides=2, padding='same')(x)\n"
-            "x = layers.LeakyReLU(0.2)(x)\n",
+            "inputs = tf.keras.Input((7, 7, 64))\n"
+            "x = layers.Conv2D(64, 3, padding='same')(inputs)\n"
+            "x = layers.Flatten()(x)\n"
+            "outputs = layers.Dense(10, activation='softmax')(x)\n",
             None,
             lines=(5,),
-            note="through a Reshape, into a convolution with its own activation after it",
+            note="through a Flatten, into the classifier",
         ),
         Invalid(
             "import keras\nfrom keras import layers\n\n"
@@ -193,6 +226,7 @@ class MissingNonlinearity(Rule):
     ]
 
     def check(self, ctx) -> None:
+        graph = Graph(ctx.analysis)
         done: set = set()
         for layer in ctx.analysis.layers:
             key = layer.node if layer.node is not None else id(layer)
@@ -205,9 +239,16 @@ class MissingNonlinearity(Rule):
                 continue
             second, between = nxt
             if layer.qual in CONVOLUTIONS and second.qual in CONVOLUTIONS:
-                sizes = (_pointwise(layer), _pointwise(second))
-                if None in sizes or all(sizes):
-                    continue  # the linear bottleneck of inverted-residual blocks, or a size not known
+                kernels = (_kernel_size(layer), _kernel_size(second))
+                if None in kernels or _factorized(*kernels):
+                    continue  # a factorized convolution, or a size not known
+            if between and between[0].qual == "keras.layers.Reshape" and layer.qual in DENSE_LAYERS:
+                continue  # a projection of a latent vector into a feature map ("project and reshape")
+            widths = (_width(layer), _width(second))
+            if None not in widths and widths[0] < widths[1] or graph.ends(second).sum:
+                # a low-rank factorization, on purpose: a narrow linear bottleneck, or a linear pair
+                # added to another path (LoRA's A -> B beside the frozen layer it adapts)
+                continue
             done.add(key)
             short, other = layer.qual.rsplit(".", 1)[1], second.qual.rsplit(".", 1)[1]
             line = ctx.line(second)
@@ -251,14 +292,18 @@ def _declared_linear(layer: LayerObj) -> bool:
     return isinstance(node, cst.SimpleString) and node.evaluated_value == "linear"
 
 
-def _pointwise(layer: LayerObj) -> bool | None:
-    """Whether a convolution's kernel is 1 (1x1...), None when the code does not say."""
+DENSE_LAYERS = frozenset(("keras.layers.Dense", "keras.layers.EinsumDense"))
+
+
+def _kernel_size(layer: LayerObj) -> tuple | None:
+    """A convolution's kernel size on each spatial axis, None when the code does not say."""
+    dims = 3 if "3D" in layer.qual else 1 if "1D" in layer.qual else 2
     a = layer.arg("kernel_size", 1)
     if not isinstance(a, Arg):
         return None
     v = a.value
     if isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
-        return v.value == 1
+        return (v.value,) * dims
     if isinstance(v, Const) and isinstance(v.value, (tuple, list)):
         items = list(v.value)
     elif isinstance(v, SeqV) and not v.open:
@@ -267,4 +312,30 @@ def _pointwise(layer: LayerObj) -> bool | None:
         return None
     if not items or any(not isinstance(x, int) or isinstance(x, bool) for x in items):
         return None
-    return all(x == 1 for x in items)
+    return tuple(items) if len(items) == dims else None
+
+
+def _factorized(first: tuple, second: tuple) -> bool:
+    """Whether two convolutions split one kernel between them: no axis has a size above 1 in both
+    (spatial then pointwise, (1, 3, 3) then (3, 1, 1) in a (2+1)D block, 1x1 then 1x1 in an
+    inverted-residual bottleneck)."""
+    return len(first) == len(second) and all(a == 1 or b == 1 for a, b in zip(first, second))
+
+
+def _width(layer: LayerObj) -> int | None:
+    """How many units (or filters) a kernel layer outputs, when the code says."""
+    if layer.qual == "keras.layers.EinsumDense":
+        a = layer.arg("output_shape", 1)
+        v = a.value if isinstance(a, Arg) else None
+        if isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
+            return v.value
+        if isinstance(v, SeqV) and not v.open and v.items:
+            last = v.items[-1]
+            return last.value if isinstance(last, Const) and isinstance(last.value, int) else None
+        return None
+    name = "units" if layer.qual == "keras.layers.Dense" else "filters"
+    a = layer.arg(name, 0)
+    if isinstance(a, Arg) and isinstance(a.value, Const) and isinstance(a.value.value, int) \
+            and not isinstance(a.value.value, bool):
+        return a.value.value
+    return None

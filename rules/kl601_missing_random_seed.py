@@ -48,9 +48,9 @@ class MissingRandomSeed(Rule):
     `set_seed(0)`) counts as well.
 
     The finding is reported on the first `fit` or `train_on_batch` call
-    (or, in a custom loop, on the first `apply_gradients`). This rule is
-    off by default: enable it with `--extend-select KL601` (or
-    `extend-select = ["KL601"]` in the configuration).
+    (or, in a custom loop, on the first `apply_gradients`). An unseeded
+    script is often fine: a final training run does not need to repeat
+    itself.
 
     ## Why is this bad
     Initial weights, dropout masks, data shuffling and augmentation all

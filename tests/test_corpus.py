@@ -1,9 +1,12 @@
-"""klint against labelled scripts: the shared example cases and the project's own corpus.
+"""klint against labelled scripts: the project's own corpus in tests/corpus.
 
-Each labels.json lists, per file and rule, sets of lines: every set must get
-one finding of that rule on one of its lines, and a finding of a labelled
-rule anywhere else is a false positive. The labels were written from the
-rules' definitions, not from klint's output.
+tests/corpus/labels.json lists, per file and rule, sets of lines: every set
+must get one finding of that rule on one of its lines, and a finding of a
+labelled rule anywhere else is a false positive. The labels were written
+from the rules' definitions, not from klint's output.
+
+Only files of this repository are read: the tests never depend on anything
+outside the checkout.
 """
 from __future__ import annotations
 
@@ -16,27 +19,25 @@ from klint.config import Config
 from klint.engine import Linter
 
 ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus"
 MISSION = ("KL101", "KL201", "KL301", "KL401")
-SUITES = {
-    "corpus": ROOT / "tests" / "corpus",
-    "shared": ROOT.parent / "shared" / "cases",
-}
 
 
 def _cases():
-    for suite, folder in SUITES.items():
-        labels = json.loads((folder / "labels.json").read_text())
-        for name in sorted(k for k in labels if not k.startswith("_")):
-            yield pytest.param(folder / name, labels[name], id=f"{suite}/{name}")
+    labels = json.loads((CORPUS / "labels.json").read_text())
+    for name in sorted(k for k in labels if not k.startswith("_")):
+        yield pytest.param(CORPUS / name, labels[name], id=name)
 
 
-def test_suites_are_present():
-    for folder in SUITES.values():
-        assert (folder / "labels.json").is_file(), f"{folder} is missing: clone the project with ../shared beside it"
+def test_every_corpus_file_is_labelled():
+    labels = json.loads((CORPUS / "labels.json").read_text())
+    names = {p.name for p in CORPUS.glob("*.py")}
+    assert names, f"{CORPUS} holds no scripts"
+    assert sorted(names - set(labels)) == [], "corpus scripts without labels"
+    assert sorted(k for k in labels if not k.startswith("_") and k not in names) == [], "labels without scripts"
 
 
-@pytest.mark.parametrize("path, label", list(_cases()) if all((f / "labels.json").is_file() for f in SUITES.values())
-                         else [])
+@pytest.mark.parametrize("path, label", list(_cases()))
 def test_findings_match_labels(path: Path, label: dict):
     linter = Linter(Config().selected_rules(), {}, unsafe=True)
     findings, problems = linter.lint_text(str(path), path.read_text(encoding="utf-8"))
@@ -45,14 +46,24 @@ def test_findings_match_labels(path: Path, label: dict):
         return
     assert not problems, problems
     for code in MISSION:
-        rows = [f.row for f in findings if f.code == code]
+        rows = _rows(findings, code)
         for lines in label.get(code, []):
             assert any(r in lines for r in rows), f"missed {code} on lines {lines}; got {rows}"
         allowed = {n for s in label.get(code, []) for n in s}
         assert all(r in allowed for r in rows), f"false positive {code} at {[r for r in rows if r not in allowed]}"
 
 
-@pytest.mark.parametrize("path", sorted(SUITES["corpus"].glob("*.py")), ids=lambda p: p.name)
+def _rows(findings, code: str) -> list[int]:
+    """The lines that findings of ``code`` cover: a grouped finding (the layers of one stack) covers
+    every place it names, and each of them must be expected."""
+    rows: list[int] = []
+    for f in findings:
+        if f.code == code:
+            rows += [r.row for r in f.related] or [f.row]
+    return rows
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.py")), ids=lambda p: p.name)
 def test_fix_round_trip(path: Path, tmp_path: Path):
     """--fix --unsafe-fixes leaves code that parses, with no fixable finding left, and is idempotent."""
     import ast
@@ -70,14 +81,14 @@ def test_fix_round_trip(path: Path, tmp_path: Path):
 # Rules beyond the mission have their expectations in tests/corpus/expected_<group>.json:
 # {"_codes": ["KL202", ...], "<file>": {"KL202": [[line, ...], ...]}, ...}. For the listed codes,
 # every corpus file is checked: each line set gets a finding, and no finding falls elsewhere.
-EXPECTED = sorted((ROOT / "tests" / "corpus").glob("expected_*.json"))
+EXPECTED = sorted(CORPUS.glob("expected_*.json"))
 
 
 def _expected_cases():
     for path in EXPECTED:
         spec = json.loads(path.read_text())
         codes = spec["_codes"]
-        for f in sorted((ROOT / "tests" / "corpus").glob("*.py")):
+        for f in sorted(CORPUS.glob("*.py")):
             yield pytest.param(f, codes, spec.get(f.name, {}), id=f"{path.stem}/{f.name}")
 
 
@@ -87,7 +98,7 @@ def test_more_rules_match_expectations(path: Path, codes: list, label: dict):
     findings, problems = linter.lint_text(str(path), path.read_text(encoding="utf-8"))
     assert not [p for p in problems if p.code == "KL003"], problems
     for code in codes:
-        rows = [f.row for f in findings if f.code == code]
+        rows = _rows(findings, code)
         for lines in label.get(code, []):
             assert any(r in lines for r in rows), f"missed {code} on lines {lines}; got {rows}"
         allowed = {n for s in label.get(code, []) for n in s}

@@ -58,6 +58,31 @@ class WrapForever(Rule):
                                                                         "(" + ctx.code(arg) + ")")]))
 
 
+class FlipUnits(Rule):
+    """Sets the first argument to 16 when it is 8 and to 8 when it is 16: two fixes that undo each other."""
+
+    code, name = "KL905", "test-flip-units"
+
+    def check(self, ctx):
+        for layer in ctx.analysis.layers:
+            arg = layer.site.node.args[0].value
+            new = {"8": "16", "16": "8"}.get(ctx.code(arg))
+            if new is not None:
+                ctx.report(layer.site, "flip", ctx.fix("flip", [ctx.replace((arg, layer.site.top), new)]))
+
+
+class SetsUnits(Rule):
+    """Sets the units of a layer named ``fixed`` to 4: a fix that converges."""
+
+    code, name = "KL906", "test-sets-units"
+
+    def check(self, ctx):
+        for layer in ctx.analysis.layers:
+            arg = layer.site.node.args[0].value
+            if ctx.code(arg) == "32":
+                ctx.report(layer.site, "set", ctx.fix("set", [ctx.replace((arg, layer.site.top), "4")]))
+
+
 class Breaks(Rule):
     """A fix whose result does not parse."""
 
@@ -150,13 +175,23 @@ def test_two_real_rules_fix_the_same_call(project, cli, write):
     assert rc == 0 and p.read_bytes() == before
 
 
-def test_fix_loop_is_bounded():
+def test_fix_loop_is_bounded_and_leaves_the_file_as_it_was():
     src = "import keras\nkeras.layers.Dense(8)\n"
     fixed, n, remaining, problems, warnings = Linter([WrapForever], {}).fix_text("m.py", src)
-    assert n == MAX_FIX_PASSES
-    assert fixed == "import keras\nkeras.layers.Dense(" + "(" * n + "8" + ")" * n + ")\n"
-    assert len(warnings) == 1 and str(MAX_FIX_PASSES) in warnings[0]
+    assert fixed == src and n == 0
+    assert len(warnings) == 1 and str(MAX_FIX_PASSES) in warnings[0] and "left as it was" in warnings[0]
     assert [f.code for f in remaining] == ["KL903"]
+
+
+def test_fixes_that_undo_each_other_are_withdrawn_and_the_others_applied():
+    src = "import keras\nkeras.layers.Dense(8)\nkeras.layers.Dense(32)\n"
+    fixed, n, remaining, problems, warnings = Linter([FlipUnits, SetsUnits], {}).fix_text("m.py", src)
+    assert fixed == "import keras\nkeras.layers.Dense(8)\nkeras.layers.Dense(4)\n"
+    assert n == 1
+    assert len(warnings) == 1 and "KL905" in warnings[0] and "withdrawn" in warnings[0]
+    assert [f.code for f in remaining] == ["KL905"]
+    again, n2, _, _, _ = Linter([FlipUnits, SetsUnits], {}).fix_text("m.py", fixed)
+    assert again == fixed and n2 == 0
 
 
 def test_second_fix_run_is_byte_identical(project, cli, write):
@@ -194,8 +229,8 @@ def test_fix_that_would_not_parse_is_reverted():
 
 
 def test_revert_through_the_cli(project, cli, write, monkeypatch):
-    def broken(self, ctx, layer, *args):
-        return ctx.fix("broken", [ctx.replace(layer.site, "keras.layers.Dense(64,,)")])
+    def broken(self, ctx, mismatch):
+        return ctx.fix("broken", [ctx.replace(mismatch.layer.site, "keras.layers.Dense(64,,)")])
 
     monkeypatch.setattr(InitActivationMismatch, "make_fix", broken)
     p = write(project / "m.py", RELU_DENSE)

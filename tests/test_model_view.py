@@ -29,6 +29,9 @@ import pytest
 from klint.cli import main
 from klint.model import runner
 
+# Runs TensorFlow/Keras in subprocesses: deselected by `pytest -m "not tensorflow"`.
+pytestmark = pytest.mark.tensorflow
+
 # The model view's mechanics are tested through the four mission rules; the other rules have
 # their own tests, and would also (rightly) report on some of these scripts.
 MISSION = 'select = ["KL101", "KL201", "KL301", "KL401"]\n'
@@ -604,7 +607,7 @@ raise ValueError("no data here")
 
 
 def build():
-    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu")])
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
 '''
 
 RAISE_CLEAN = '''

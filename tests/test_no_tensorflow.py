@@ -15,8 +15,8 @@ import pytest
 FORBIDDEN = ("tensorflow", "keras", "tf_keras", "keras_core")
 
 SRC = ("import tensorflow as tf\nfrom tensorflow import keras\n\n"
-       "model = keras.Sequential([keras.layers.LSTM(8), keras.layers.Dense(16, activation='relu'),\n"
-       "                          keras.layers.BatchNormalization()])\n"
+       "model = keras.Sequential([keras.layers.LSTM(8), keras.layers.BatchNormalization(),\n"
+       "                          keras.layers.Dense(16, activation='relu'), keras.layers.Dense(1)])\n"
        "model.compile(optimizer=keras.optimizers.Adam(0.05), loss='mse')\n"
        "model.fit(x, y, batch_size=4)\n")
 

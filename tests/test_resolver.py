@@ -176,7 +176,10 @@ VALUE_CASES = [
                          "x = keras.layers.ReLU()(x)\n", [("KL101", 3)]),
     ("relu-layer-in-sequential",
      "import keras\nmodel = keras.Sequential([\n    keras.Input((4,)),\n    keras.layers.Dense(8),\n"
-     "    keras.layers.ReLU(),\n])\n", [("KL101", 4)]),
+     "    keras.layers.ReLU(),\n    keras.layers.Dense(1),\n])\n", [("KL101", 4)]),
+    ("relu-output-layer-in-sequential",
+     "import keras\nmodel = keras.Sequential([\n    keras.Input((4,)),\n    keras.layers.Dense(8),\n"
+     "    keras.layers.ReLU(),\n])\n", []),
     ("tf-nn-relu-applied", "import tensorflow as tf\ninputs = tf.keras.Input((4,))\n"
                            "x = tf.nn.relu(tf.keras.layers.Dense(8)(inputs))\n", [("KL101", 3)]),
     ("tanh-is-fine", 'import keras\nkeras.layers.Dense(8, "tanh")\n', []),

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import pytest
 
+# Runs TensorFlow/Keras in subprocesses: deselected by `pytest -m "not tensorflow"`.
+pytestmark = pytest.mark.tensorflow
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 #: the environment for the training scripts this file runs itself (klint sets its own for the probe)

@@ -74,6 +74,18 @@ class Recorder:
             f = f.f_back
         return None
 
+    def built_by_sequential(self, obj) -> bool:
+        """Whether ``obj`` is made by Keras's Sequential itself (the Functional graph it rebuilds at
+        each ``add``), not by a call in the project: the first frame that is not ``obj``'s own
+        constructor is in Keras's Sequential."""
+        f = sys._getframe(2)
+        while f is not None:
+            if f.f_locals.get("self") is not obj:
+                name = f.f_code.co_filename
+                return name.replace(os.sep, "/").endswith("/models/sequential.py") and "keras" in name
+            f = f.f_back
+        return False
+
     def nearest_project_frame(self, tb) -> dict | None:
         found = None
         while tb is not None:
@@ -155,6 +167,8 @@ def install(rec: Recorder):
     def init(self, *args, **kwargs):
         layer_init(self, *args, **kwargs)
         if id(self) not in rec.sites:
+            if isinstance(self, Model) and rec.built_by_sequential(self):
+                return  # the graph a Sequential rebuilds at each ``add``: Keras's, not a model of the user's
             rec.sites[id(self)] = rec.site(self)
             rec.layers.append(self)
 

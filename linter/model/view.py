@@ -211,6 +211,7 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
     a.schedules = source.schedules
     a.calls = source.calls
     a.method_calls = source.method_calls
+    a.source_fits = source.fits  # in the order the source runs them, for "before training"
     a.attributes = source.attributes
     a.unresolved_calls = source.unresolved_calls
 

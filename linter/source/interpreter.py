@@ -42,6 +42,7 @@ from klint.source.values import (
     Obj,
     OpUse,
     OptimizerObj,
+    PartV,
     Ref,
     SeqV,
     TapeV,
@@ -53,7 +54,16 @@ from klint.source.values import (
 )
 
 MAX_DEPTH = 12
-MAX_CONTEXTS = 4
+#: Methods that run a training (or evaluation) step: the models they call are trained, not built.
+TRAINING_STEPS = frozenset(("train_step", "test_step", "predict_step"))
+#: The statements the interpreter may run again, for a file: a base, plus a few times the
+#: statements it runs once (the size of the file, as run). Functions run once per distinct call (a
+#: block helper called 14 times runs 14 times); once the budget is spent, a call reuses what an
+#: earlier call of the same function built (its summary), so the cost stays linear in the size of
+#: the file, whatever calls what. On the keras.io examples, the most any file runs again is 464
+#: statements, for 277 run once.
+BUDGET_BASE = 1000
+BUDGET_PER_STATEMENT = 4
 LR_ATTRS = ("learning_rate", "lr")
 VARIABLE_ATTRS = ("trainable_variables", "trainable_weights", "variables", "weights")
 _MISSING = object()
@@ -109,6 +119,7 @@ class FitInfo:
     batch_from: str  # how the batch size was found, for messages
     callbacks: Value | None  # None: no callbacks argument
     x: Value
+    order: int = 0  # how many method calls ran before it (``SourceAnalysis.method_calls``), for "before training"
 
 
 @dataclass(eq=False)
@@ -129,6 +140,20 @@ class LoopInfo:
     node: cst.CSTNode
     owner: ClassV | None
     top: cst.CSTNode | None = None
+    inputs: bool = False  # the variables it updates are not a model's weights (an image being optimized)
+
+
+@dataclass(eq=False)
+class LRAssignment:
+    """A statement that sets a learning rate by hand (``opt.learning_rate = ...``, ``.assign``, ``set_value``).
+
+    ``target`` is the optimizer it sets, when the source view knows it;
+    ``owner`` is the class whose method does it (a callback), or None.
+    """
+
+    node: cst.CSTNode
+    owner: ClassV | None
+    target: OptimizerObj | None = None
 
 
 @dataclass(eq=False)
@@ -150,7 +175,7 @@ class SourceAnalysis:
     compiles: list = field(default_factory=list)
     fits: list = field(default_factory=list)
     loops: list = field(default_factory=list)
-    lr_assignments: list = field(default_factory=list)  # (node, owner class or None)
+    lr_assignments: list = field(default_factory=list)  # LRAssignment
     classes: list = field(default_factory=list)
     functions: list = field(default_factory=list)
     imports: list = field(default_factory=list)
@@ -167,6 +192,12 @@ class SourceAnalysis:
     attributes: list = field(default_factory=list)  # (Attribute node, top, receiver value, name) read on Keras objects
     module_scope: Scope | None = None
     roots: dict = field(default_factory=dict)  # Keras root -> how often the file reaches Keras through it
+    #: Calls the source view could not follow, once its budget for the file was spent: (call node,
+    #: function name). Their results are opaque ops, so a layer chain through them stays connected.
+    incomplete: list = field(default_factory=list)
+    #: Edges from where a loop's iteration ends to where the next begins, as (id(from), id(to)): walks
+    #: that must not go round a loop (what a layer is computed from) leave them out.
+    back_edges: set = field(default_factory=set)
 
     # ---------------------------------------------------------- queries
 
@@ -228,6 +259,10 @@ class SourceAnalysis:
                         sub, o = self.model_layers(v.model, seen)
                         out += sub
                         open_ = open_ or o
+                    elif isinstance(v, (ModelObj, LayerObj)):  # ``self.backbone = build_backbone()``
+                        sub, o = self._expand(v, seen)
+                        out += sub
+                        open_ = open_ or o
         elif model.kind == "application":
             out.append(model)
         else:
@@ -249,6 +284,8 @@ class SourceAnalysis:
             return self.model_layers(item, seen)
         if isinstance(item, UserObj) and item.model is not None:
             return self.model_layers(item.model, seen)
+        if isinstance(item, TensorV):
+            return [], False  # ``keras.Input(...)`` at the head of a Sequential list
         return [], True
 
     def layers_of(self, models) -> list:
@@ -283,8 +320,16 @@ def _flatten_sequential(items: list, seen: set | None = None) -> list:
 
 
 def _link(producer, consumer) -> None:
-    if isinstance(producer, (LayerObj, ModelObj)):
+    if isinstance(producer, (LayerObj, ModelObj, OpUse)):
         producer.consumers.append(consumer)
+
+
+def _mark_output(producer, model) -> None:
+    """``producer`` makes an output of ``model``."""
+    if isinstance(producer, (LayerObj, ModelObj, OpUse)):
+        producer.is_output = True
+        if not any(m is model for m in producer.exits):
+            producer.exits.append(model)
 
 
 def tensors_in(v: Value) -> list[TensorV]:
@@ -343,6 +388,9 @@ _BINOPS = {
     cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv, cst.Modulo: operator.mod,
     cst.Power: operator.pow,
 }
+#: Operators that merge tensors in a way the layer graph cares about: a sum (a residual connection).
+_MERGE_OPERATORS = {cst.Add: "add", cst.Multiply: "mul"}
+
 _CMPOPS = {
     cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
     cst.GreaterThan: operator.gt, cst.LessThanEqual: operator.le, cst.GreaterThanEqual: operator.ge,
@@ -365,11 +413,19 @@ def _literal_string(node: cst.SimpleString) -> str | None:
     return v if isinstance(v, str) else None
 
 
+#: Integers beyond this are not followed as values: no configuration needs them, and they overflow
+#: the floats that rules compare and format them as.
+MAX_INT = 10 ** 300
+
+
 def _literal_number(node) -> int | float | None:
     text = node.value.replace("_", "")
     try:
         if type(node) is cst.Integer:
-            return int(text, 0)
+            if len(text) > 320:
+                return None
+            v = int(text, 0)
+            return v if -MAX_INT < v < MAX_INT else None
         if type(node) is cst.Float:
             return float(text)
     except ValueError:
@@ -385,11 +441,16 @@ class Interpreter:
         self.class_ctx: list[ClassV | None] = [None]
         self.defining: list[ClassV | None] = [None]
         self.contexts: dict = {}
-        self.memo: dict = {}
         self.instances: dict = {}
         self.in_progress: set = set()
         self.top = None
         self.in_lambda = 0
+        self.summaries: dict = {}  # function node -> {call shape: (result, layers that read its inputs)}
+        self.natural_steps = 0  # statements run for the first time (the size of the file, as run)
+        self.extra_steps = 0  # statements run again, by later calls of a function
+        self.rerun = 0
+        self.loops: list = []  # iteration counts of the loops being run (None: not known)
+        self.training = 0  # inside a training step (a GradientTape block, ``train_step``)
         self.ev_table = {
             cst.Name: self.ev_name,
             cst.Attribute: self.ev_attribute,
@@ -470,23 +531,50 @@ class Interpreter:
                 self.call_function(f, None)
 
     def finish(self) -> None:
-        for m in self.a.models:
+        for m in list(self.a.models):
             if m.kind == "sequential":
-                flat = _flatten_sequential(m.layers)
-                for x, y in zip(flat, flat[1:]):
-                    if isinstance(x, (LayerObj, ModelObj)):
-                        if isinstance(y, (LayerObj, ModelObj)):
-                            x.consumers.append(y)
-                            y.producers.append(x)
-                        else:
-                            x.consumers.append(OpUse())
-                if flat and isinstance(flat[-1], (LayerObj, ModelObj)) and not m.open:
-                    flat[-1].is_output = True
+                self.link_sequential(m)
+
+    def link_sequential(self, m: ModelObj) -> None:
+        """Link a Sequential model's layers in order; a layer class of the file in it is called on
+        the output of the layer before it, so that its own layers join the chain."""
+        flat = _flatten_sequential(m.layers)
+        cur: list = list(m.producers)  # what feeds the model, when it is applied to a tensor
+        first = True
+        for item in flat:
+            if isinstance(item, UserObj) and item.model is not None and (
+                    item.cls.find_method("call") or item.cls.find_method("__call__")):
+                site = CallSite(None, None)
+                site.positional.append(Arg(TensorV(list(cur)), None, "positional"))
+                out = tensors_in(self.call_user_layer(item, site))
+                cur = [p for t in out for p in t.producers]
+            elif isinstance(item, (LayerObj, ModelObj)):
+                if not first:
+                    for p in cur:
+                        _link(p, item)
+                        item.producers.append(p)
+                cur = [item]
+            else:
+                for p in cur:
+                    _link(p, OpUse())  # something the source view cannot see
+                cur = []
+            first = False
+        for last, start in m.repeats:  # ``model.add`` in a loop: one iteration follows another
+            last.consumers.append(start)
+            start.producers.append(last)
+            self.a.back_edges.add((id(last), id(start)))
+        if cur and not m.open:
+            for p in cur:
+                _mark_output(p, m)
 
     # ======================================================= statements
 
     def exec_block(self, stmts, scope: Scope, top: bool = False) -> None:
         table = self.exec_table
+        if self.rerun:
+            self.extra_steps += len(stmts)
+        else:
+            self.natural_steps += len(stmts)
         for stmt in stmts:
             fn = table.get(type(stmt))
             self.top = stmt  # the statement that holds the nodes evaluated now
@@ -569,7 +657,7 @@ class Interpreter:
             obj = self.ev(target.value, scope)
             attr = target.attr.value
             if attr in LR_ATTRS:
-                self.a.lr_assignments.append((target, self.class_ctx[-1]))
+                self.a.lr_assignments.append(LRAssignment(target, self.class_ctx[-1], _optimizer_of(obj)))
             if isinstance(obj, EachV):
                 for item in obj.items:
                     if attr == "trainable" and isinstance(v, Const) and v.value is False:
@@ -638,16 +726,63 @@ class Interpreter:
     def exec_for(self, node: cst.For, scope: Scope) -> None:
         it = self.ev(node.iter, scope)
         self.bind(node.target, self.element_of(it), scope)
-        self.exec_body(node.body, scope)
+        self.run_loop(node.body, scope, it.count() if isinstance(it, SeqV) else None)
         self.top = node
         if node.orelse is not None:
             self.exec_body(node.orelse.body, scope)
 
     def exec_while(self, node: cst.While, scope: Scope) -> None:
         self.ev(node.test, scope)
-        self.exec_body(node.body, scope)
+        self.run_loop(node.body, scope, None)
         if node.orelse is not None:
             self.exec_body(node.orelse.body, scope)
+
+    def run_loop(self, body, scope: Scope, count: int | None) -> None:
+        """Run a loop's body once, standing for all its iterations.
+
+        What the body builds carries the loop's count (``repetitions``). A
+        layer chain that the body extends (``x = block(x)``, ``model.add``)
+        gets a back edge from where one iteration ends to where the next
+        begins, so that walks see the repetition.
+        """
+        carried = [(name, v, [(p, len(p.consumers)) for p in v.producers if hasattr(p, "consumers")])
+                   for name, v in scope.vars.items() if type(v) is TensorV]
+        sequences = [(m, len(m.layers)) for m in self.a.models if m.kind == "sequential"]
+        self.loops.append(count)
+        try:
+            self.exec_body(body, scope)
+        finally:
+            self.loops.pop()
+        if count is not None and count < 2:
+            return
+        for name, before, seen in carried:
+            after = scope.vars.get(name)
+            if type(after) is not TensorV or after is before:
+                continue
+            entries = [c for p, n in seen for c in p.consumers[n:]]
+            for p in after.producers:
+                for e in entries:
+                    _link(p, e)
+                    if hasattr(e, "producers"):
+                        e.producers.append(p)
+                    self.a.back_edges.add((id(p), id(e)))
+        for m, n in sequences:
+            added = [x for x in m.layers[n:] if isinstance(x, (LayerObj, ModelObj))]
+            if added:
+                m.repeats.append((added[-1], added[0]))  # linked when the model's layers are linked
+
+    def repetitions(self) -> int | None:
+        """How many times the code being run now runs: the product of the enclosing loops' counts.
+
+        The body of a loop is run once; what it builds stands for every
+        iteration. ``None`` means a loop whose count the code does not say.
+        """
+        n = 1
+        for count in self.loops:
+            if count is None:
+                return None
+            n = min(n * count, 1 << 16)
+        return n
 
     def exec_try(self, node, scope: Scope) -> None:
         self.exec_body(node.body, scope)
@@ -662,11 +797,17 @@ class Interpreter:
             self.exec_body(node.finalbody.body, scope)
 
     def exec_with(self, node: cst.With, scope: Scope) -> None:
+        tape = False
         for item in node.items:
             v = self.ev(item.item, scope)
+            tape = tape or isinstance(v, TapeV)
             if item.asname is not None:
                 self.bind(item.asname.name, v if isinstance(v, TapeV) else UNKNOWN, scope)
-        self.exec_body(node.body, scope)
+        self.training += tape
+        try:
+            self.exec_body(node.body, scope)
+        finally:
+            self.training -= tape
 
     def exec_match(self, node, scope: Scope) -> None:
         self.ev(node.subject, scope)
@@ -857,7 +998,12 @@ class Interpreter:
                 if isinstance(left.value, str) or isinstance(right.value, str):
                     if op is not cst.Add:
                         return UNKNOWN
-                return Const(fn(left.value, right.value))
+                    if len(left.value) + len(right.value) > 1 << 16:
+                        return UNKNOWN
+                value = fn(left.value, right.value)
+                if isinstance(value, int) and not -MAX_INT < value < MAX_INT:
+                    return UNKNOWN
+                return Const(value)
             except Exception:
                 return UNKNOWN
         if isinstance(left, VarsV) or isinstance(right, VarsV):
@@ -868,7 +1014,7 @@ class Interpreter:
             return VarsV(models)
         ts = tensors_in(left) + tensors_in(right)
         if ts:
-            return self.tensor_op(ts)
+            return self.tensor_op(ts, op=_MERGE_OPERATORS.get(op))
         if isinstance(left, SeqV) and isinstance(right, SeqV) and op is cst.Add:
             return SeqV(left.items + right.items, None, left.open or right.open)
         return UNKNOWN
@@ -959,14 +1105,22 @@ class Interpreter:
     def ev_comprehension(self, node, scope: Scope) -> Value:
         inner = Scope(scope)
         f = node.for_in
-        while f is not None:
-            it = self.ev(f.iter, inner)
-            self.bind(f.target, self.element_of(it), inner)
-            for cond in f.ifs:
-                self.ev(cond.test, inner)
-            f = f.inner_for_in
-        elt = self.ev(node.elt, inner)
-        return SeqV([elt], node, True)
+        depth = len(self.loops)
+        count: int | None = 1
+        try:
+            while f is not None:
+                it = self.ev(f.iter, inner)
+                self.bind(f.target, self.element_of(it), inner)
+                n = it.count() if isinstance(it, SeqV) and not f.ifs else None
+                count = count * n if count is not None and n is not None else None
+                self.loops.append(n)
+                for cond in f.ifs:
+                    self.ev(cond.test, inner)
+                f = f.inner_for_in
+            elt = self.ev(node.elt, inner)
+        finally:
+            del self.loops[depth:]
+        return SeqV([elt], node, True, count)
 
     def element_of(self, it: Value) -> Value:
         if isinstance(it, SeqV):
@@ -985,8 +1139,9 @@ class Interpreter:
             return it
         return UNKNOWN
 
-    def tensor_op(self, tensors: list[TensorV], activation: str | None = None, node=None) -> TensorV:
-        use = OpUse(activation, node)
+    def tensor_op(self, tensors: list[TensorV], activation: str | None = None, node=None,
+                  op: str | None = None) -> TensorV:
+        use = OpUse(activation, node, op=op)
         for t in tensors:
             for p in t.producers:
                 _link(p, use)
@@ -1006,7 +1161,7 @@ class Interpreter:
                     if isinstance(item, Obj):
                         item.escaped = True
         if ts:
-            self.tensor_op(ts)
+            self.tensor_op(ts, op="opaque")
 
     # ------------------------------------------------------- attributes
 
@@ -1052,6 +1207,11 @@ class Interpreter:
             return BoundMethod(base, attr, node.value)
         if isinstance(base, Obj) and attr in base.attrs:
             return base.attrs[attr]
+        if isinstance(base, PartV):
+            # a layer inside the model: what comes out of it comes out of the model's layers
+            return TensorV([base.model]) if attr in ("output", "outputs") else UNKNOWN
+        if isinstance(base, BoundMethod):
+            return BoundMethod(base, attr, node.value)  # ``opt.learning_rate.assign``
         if isinstance(base, ClassV):
             if attr in base.attrs:
                 return base.attrs[attr]
@@ -1117,30 +1277,52 @@ class Interpreter:
         return UNKNOWN
 
     def call_function(self, f: FuncV, site: CallSite | None, self_obj: Value | None = None) -> Value:
+        """Run ``f`` on the call's arguments, once per call, within the file's budget.
+
+        Every call runs the body, as Python would: a block helper called 14
+        times builds 14 blocks, and a model factory called twice builds two
+        models (one trained, one that gets its weights copied). Once the
+        budget for re-running bodies is spent, a call reuses an earlier
+        call's *summary*: its result, with this call's input tensors linked
+        to the layers that read the earlier call's inputs. The layer chain
+        stays connected (the calls share one block), and no call is lost.
+        """
         node = f.node
-        if node in self.in_progress or len(self.active) >= MAX_DEPTH:
-            return UNKNOWN
-        key = None
-        if site is not None:
-            key = (node, id(self_obj), tuple(id(a.value) for a in site.positional),
-                   tuple((k, id(a.value)) for k, a in site.keywords.items()))
-            if key in self.memo:
-                return self.memo[key]
+        if node in self.in_progress:
+            return self.opaque_call(site)  # recursion: the call's result is not followed
+        if len(self.active) >= MAX_DEPTH:
+            self.a.incomplete.append((site.node if site is not None else node, node.name.value))
+            return self.opaque_call(site)
         n = self.contexts.get(node, 0)
-        if n >= MAX_CONTEXTS:
-            return UNKNOWN
+        shape = _call_shape(self_obj, site)
+        if n and self.extra_steps > BUDGET_BASE + BUDGET_PER_STATEMENT * self.natural_steps:
+            summaries = self.summaries.get(node, {})
+            summary = summaries.get(shape) or next(reversed(summaries.values()), None)
+            if summary is not None:
+                return self.replay(summary, site)
+            self.a.incomplete.append((site.node if site is not None else node, node.name.value))
+            return self.opaque_call(site)
         self.contexts[node] = n + 1
         scope = Scope(f.scope)
         self.bind_params(f, site, self_obj, scope)
+        feeds = _input_producers(site)
+        seen = [len(p.consumers) for p in feeds]
         self.in_progress.add(node)
         saved_top = self.top
         self.top = f.top
         self.active.append(f)
         self.returns.append([])
         self.class_ctx.append(f.cls)
+        if n:
+            self.rerun += 1  # the body has run before: this run spends the budget
+        step = node.name.value in TRAINING_STEPS
+        self.training += step
         try:
             self.exec_body(node.body, scope)
         finally:
+            self.training -= step
+            if n:
+                self.rerun -= 1
             self.class_ctx.pop()
             rets = self.returns.pop()
             self.active.pop()
@@ -1148,13 +1330,35 @@ class Interpreter:
             self.in_progress.discard(node)
         result = join(rets) if rets else Const(None)
         if f.cls is not None and node.name.value == "call" and f.cls.derives("keras.Model"):
+            model = self_obj.model if isinstance(self_obj, UserObj) else None
             for t in tensors_in(result):
                 for p in t.producers:
-                    if isinstance(p, (LayerObj, ModelObj)):
+                    if model is not None:
+                        _mark_output(p, model)
+                    elif isinstance(p, (LayerObj, ModelObj)):
                         p.is_output = True
-        if key is not None:
-            self.memo[key] = result
+        entries = [c for p, k in zip(feeds, seen) for c in p.consumers[k:]]
+        self.summaries.setdefault(node, {})[shape] = (result, entries)
         return result
+
+    def replay(self, summary, site: CallSite | None) -> Value:
+        """An earlier call's result, with this call's input tensors feeding the layers that read that call's."""
+        result, entries = summary
+        for p in _input_producers(site):
+            for e in entries:
+                if isinstance(p, (LayerObj, ModelObj, OpUse)) and not any(c is e for c in p.consumers):
+                    p.consumers.append(e)
+                    producers = getattr(e, "producers", None)
+                    if producers is not None:
+                        producers.append(p)
+        return result
+
+    def opaque_call(self, site: CallSite | None) -> Value:
+        """The result of a call that is not followed: an op over the call's input tensors, if any."""
+        if site is None:
+            return UNKNOWN
+        ts = [t for a in (*site.positional, *site.keywords.values()) for t in tensors_in(a.value)]
+        return self.tensor_op(ts) if ts else UNKNOWN
 
     def bind_params(self, f: FuncV, site: CallSite | None, self_obj, scope: Scope) -> None:
         p = f.node.params
@@ -1210,6 +1414,8 @@ class Interpreter:
         init = cls.find_method("__init__")
         if init is not None:
             self.call_function(init, site, obj)
+        if site is not None:
+            self.instances.setdefault(cls, obj)  # the methods nothing calls run on a real instance
         if site is not None and cls.derives("keras.utils.Sequence", "keras.utils.PyDataset"):
             return DatasetV(self.init_arg(cls, site, "batch_size"), None, f"{cls.node.name.value}()")
         return obj
@@ -1235,11 +1441,16 @@ class Interpreter:
 
     def call_layer(self, obj, site: CallSite) -> Value:
         inputs = site.value("inputs", 0)
-        out = TensorV([obj])
-        for t in tensors_in(inputs):
-            for p in t.producers:
-                _link(p, obj)
-                obj.producers.append(p)
+        if self.training and isinstance(obj, ModelObj):
+            # a model applied in a training step (a GAN's discriminator on the generator's images, a
+            # loss on a model's output) is not a layer of a bigger model: no edges in or out
+            out = TensorV([])
+        else:
+            out = TensorV([obj])
+            for t in tensors_in(inputs):
+                for p in t.producers:
+                    _link(p, obj)
+                    obj.producers.append(p)
         training = site.arg("training")
         if isinstance(training, Arg) and isinstance(training.value, Const) and training.value.value is False:
             if isinstance(obj, ModelObj):
@@ -1251,6 +1462,8 @@ class Interpreter:
         if m is None:
             self.escape(site)
             return UNKNOWN
+        if self.training and obj.model is not None and obj.cls.derives("keras.Model", "keras.Sequential"):
+            return TensorV([])  # a whole model run by a training step (see call_layer)
         res = self.call_function(m, site, obj)
         if not tensors_in(res):
             ts = tensors_in(site.value("inputs", 0))
@@ -1297,7 +1510,26 @@ class Interpreter:
         if name == "zip":
             s = SeqV([a.value for a in site.positional], site.node, True)
             s.zipped = True  # type: ignore[attr-defined]
+            counts = [v.count() if isinstance(v, SeqV) else None for v in s.items]
+            if counts and None not in counts:
+                s.length = min(counts)
             return s
+        if name == "range":
+            bounds = [a.value.value if isinstance(a.value, Const) else None for a in site.positional]
+            if 1 <= len(bounds) <= 3 and not site.keywords and all(
+                    isinstance(b, int) and not isinstance(b, bool) for b in bounds):
+                try:
+                    return SeqV([UNKNOWN], site.node, True, len(range(*bounds)))
+                except (ValueError, OverflowError):
+                    return UNKNOWN
+            return SeqV([UNKNOWN], site.node, True)
+        if name == "enumerate" and site.positional:
+            v = site.positional[0].value
+            if isinstance(v, SeqV) and not v.open:
+                return SeqV([SeqV([Const(i), x]) for i, x in enumerate(v.items)], site.node)
+            if isinstance(v, SeqV):
+                return SeqV([SeqV([UNKNOWN, join(v.items)])], site.node, True, v.count())
+            return UNKNOWN
         if name in ("int", "float") and site.positional:
             v = site.positional[0].value
             if isinstance(v, Const):
@@ -1311,7 +1543,8 @@ class Interpreter:
 
     def call_keras(self, q: str, site: CallSite) -> Value:
         a = self.a
-        owner = self.class_ctx[-1]
+        # the class whose method is building: also through module helpers that the method calls
+        owner = next((c for c in reversed(self.class_ctx) if c is not None), None)
         short = q.rsplit(".", 1)[1]
         if q == "keras.Sequential":
             layers = site.value("layers", 0)
@@ -1330,17 +1563,17 @@ class Interpreter:
                 m = ModelObj(q, site, kind="functional", outputs=ts, owner=owner, open=not ts)
                 for t in ts:
                     for p in t.producers:
-                        if isinstance(p, (LayerObj, ModelObj)):
-                            p.is_output = True
+                        _mark_output(p, m)
                 a.models.append(m)
                 return m
             m = ModelObj(q, site, kind="opaque", owner=owner, open=True)
             a.models.append(m)
             return m
         if q == "keras.Input":
-            return TensorV([])
+            return TensorV([OpUse(node=site.node, op="input")])  # a node, so that skips from the input show
         if q.startswith("keras.layers.") and short[:1].isupper():
-            layer = LayerObj(q, site, owner=owner)
+            layer = LayerObj(q, site, owner=owner, repeat=self.repetitions(),
+                             function=self.active[-1] if self.active else None)
             if q in K.WRAPPER_LAYERS:
                 layer.wrapped = site.value("layer", 0)
             elif q == "keras.layers.RNN":
@@ -1349,6 +1582,10 @@ class Interpreter:
             return layer
         if q.startswith("keras.applications.") and short[:1].isupper():
             m = ModelObj(q, site, kind="application", owner=owner)
+            for t in tensors_in(site.value("input_tensor")):  # built on a tensor of the file's graph
+                for p in t.producers:
+                    _link(p, m)
+                    m.producers.append(p)
             a.models.append(m)
             return m
         if q in ("keras.models.load_model", "keras.models.clone_model", "keras.models.model_from_json",
@@ -1376,11 +1613,21 @@ class Interpreter:
         if q == "keras.backend.set_value" and site.node.args:
             first = site.node.args[0].value
             if isinstance(first, cst.Attribute) and first.attr.value in LR_ATTRS:
-                a.lr_assignments.append((site.node, self.class_ctx[-1]))
+                receiver = site.positional[0].value if site.positional else UNKNOWN
+                target = _optimizer_of(receiver.obj) if isinstance(receiver, BoundMethod) else None
+                a.lr_assignments.append(LRAssignment(site.node, self.class_ctx[-1], target))
+        return self.function_op(q, site)
+
+    def function_op(self, q: str, site: CallSite) -> Value:
+        """A Keras or TensorFlow function applied to tensors: an op of the layer graph."""
         act = K.activation_from_function(q)
-        ts = [t for arg in site.positional[:1] for t in tensors_in(arg.value)]
+        merge = K.MERGE_FUNCTIONS.get(q)
+        # an activation applies to its first argument; other ops (``ops.einsum("ab,bc", x, w)``,
+        # ``ops.stack([a, b])``) to every tensor they are given
+        args = site.positional[:1] if act else list(site.positional) + list(site.keywords.values())
+        ts = [t for arg in args for t in tensors_in(arg.value)]
         if ts:
-            return self.tensor_op(ts, act, site.node)
+            return self.tensor_op(ts, act, site.node, merge)
         self.escape(site)
         return Obj(q, site)
 
@@ -1397,12 +1644,7 @@ class Interpreter:
             return UNKNOWN
         if q.startswith("tensorflow.data."):
             return DatasetV(None, None, "the tf.data pipeline")
-        act = K.activation_from_function(q)
-        ts = [t for arg in site.positional[:1] for t in tensors_in(arg.value)]
-        if ts:
-            return self.tensor_op(ts, act, site.node)
-        self.escape(site)
-        return Obj(q, site)
+        return self.function_op(q, site)
 
     def find_gradients(self, values: list[Value], depth: int = 0) -> GradientsV | None:
         for v in values:
@@ -1510,6 +1752,11 @@ class Interpreter:
         # the receiver is unknown: recognise the Keras calls by their shape
         return self.unknown_method(bm, name, site)
 
+    def applies_gradients(self, site: CallSite) -> bool:
+        """Whether a call's arguments are gradients or a model's variables (``optimizer.apply(grads, vars)``)."""
+        values = [a.value for a in site.positional] + [a.value for a in site.keywords.values()]
+        return self.find_gradients(values) is not None or bool(self.find_vars(values))
+
     def unknown_method(self, bm: BoundMethod, name: str, site: CallSite) -> Value:
         self.a.unresolved_calls.append((site.node, name))
         if name in ("batch", "padded_batch") and (site.positional or "batch_size" in site.keywords):
@@ -1524,16 +1771,18 @@ class Interpreter:
                 or (site.positional and isinstance(site.positional[0].value, DatasetV))):
             self.fit(None, site)
             return UNKNOWN
-        if name in ("apply_gradients", "apply"):
+        if name == "apply_gradients" or (name == "apply" and self.applies_gradients(site)):
+            # ``apply`` is also pandas' and tf.data's: only gradients make it a training step
             self.apply_gradients(None, name, site)
             return UNKNOWN
         if name == "gradient" and len(site.positional) >= 2:
             return self.gradient(site)
         if name == "assign" and isinstance(bm.node, cst.Attribute) and bm.node.attr.value in LR_ATTRS:
-            self.a.lr_assignments.append((site.node, self.class_ctx[-1]))
+            receiver = bm.obj.obj if isinstance(bm.obj, BoundMethod) else None
+            self.a.lr_assignments.append(LRAssignment(site.node, self.class_ctx[-1], _optimizer_of(receiver)))
             return UNKNOWN
         if name == "assign" and isinstance(bm.node, cst.Name) and bm.node.value in LR_ATTRS:
-            self.a.lr_assignments.append((site.node, self.class_ctx[-1]))
+            self.a.lr_assignments.append(LRAssignment(site.node, self.class_ctx[-1]))
         self.escape(site)
         return UNKNOWN
 
@@ -1556,8 +1805,8 @@ class Interpreter:
             return UNKNOWN
         if name in ("__call__", "call"):
             return self.call_layer(m, site)
-        if name in ("get_layer",):
-            return UNKNOWN
+        if name == "get_layer":
+            return PartV(m)
         self.escape(site)
         return UNKNOWN
 
@@ -1611,7 +1860,9 @@ class Interpreter:
             batch, src = Arg(Const(32), None, "default"), "the default of `fit()`"
         cb = site.arg("callbacks", 5)
         callbacks = None if cb is ABSENT else (cb.value if isinstance(cb, Arg) else UNKNOWN)
-        info = FitInfo(model, site, batch, src, callbacks, x)
+        calls = self.a.method_calls
+        order = len(calls) - 1 if calls and calls[-1][0] is site else len(calls)  # the fit's own entry
+        info = FitInfo(model, site, batch, src, callbacks, x, order)
         if model is not None:
             model.fits.append(info)
         self.a.fits.append(info)
@@ -1619,7 +1870,7 @@ class Interpreter:
     def gradient(self, site: CallSite) -> Value:
         sources = site.value("sources", 1)
         models = self.find_vars([sources])
-        return GradientsV(models or None, False)
+        return GradientsV(models or None, False, not models and _plain_variables([sources]))
 
     def apply_gradients(self, opt: OptimizerObj | None, name: str, site: CallSite) -> None:
         values = [a.value for a in site.positional] + [a.value for a in site.keywords.values()]
@@ -1628,10 +1879,49 @@ class Interpreter:
         if g is not None and isinstance(g.model, list):
             models = models or g.model
         clipped = name != "minimize" and g is not None and g.clipped
-        info = LoopInfo(opt, [m for m in models if m is not None], clipped, site.node, self.class_ctx[-1], site.top)
+        inputs = not models and ((g is not None and g.inputs) or _plain_variables(values))
+        info = LoopInfo(opt, [m for m in models if m is not None], clipped, site.node, self.class_ctx[-1], site.top,
+                        inputs)
         if opt is not None:
             opt.loops.append(info)
         self.a.loops.append(info)
+
+
+def _call_shape(self_obj, site: CallSite | None) -> tuple:
+    """A call's arguments, abstracted: constants by value, tensors as tensors, objects by identity."""
+    if site is None:
+        return (id(self_obj),)
+    return (id(self_obj), tuple(_shape_of(a.value) for a in site.positional),
+            tuple((k, _shape_of(a.value)) for k, a in site.keywords.items()))
+
+
+def _shape_of(v: Value, depth: int = 0):
+    t = type(v)
+    if t is Const:
+        try:
+            hash(v.value)
+        except TypeError:
+            return ("const",)
+        return ("const", type(v.value).__name__, v.value)
+    if t is TensorV:
+        return ("tensor",)
+    if (t is SeqV or t is DictV) and depth < 2:
+        items = v.items if t is SeqV else [e.value for e in v.entries.values()]
+        return (t.__name__, v.open, tuple(_shape_of(x, depth + 1) for x in items[:8]))
+    return ("object", id(v))
+
+
+def _input_producers(site: CallSite | None) -> list:
+    """The layers and ops whose tensors a call receives."""
+    if site is None:
+        return []
+    out: list = []
+    for a in (*site.positional, *site.keywords.values()):
+        for t in tensors_in(a.value):
+            for p in t.producers:
+                if isinstance(p, (LayerObj, ModelObj, OpUse)) and not any(p is q for q in out):
+                    out.append(p)
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -1659,8 +1949,33 @@ def _part_of(v: Value) -> Value:
     if isinstance(v, DatasetV):
         return DatasetV(v.batch, v.default, v.what)
     if isinstance(v, GradientsV):
-        return GradientsV(v.model, v.clipped)
+        return GradientsV(v.model, v.clipped, v.inputs)
+    if isinstance(v, SeqV) and v.items:
+        return join(list(v.items))  # ``a, b, c = [model.get_layer(n).output for n in names]``
     return UNKNOWN
+
+
+def _plain_variables(values: list, depth: int = 0) -> bool:
+    """Whether these values hold variables or tensors that are not a model's weights, and nothing else known.
+
+    ``tf.Variable(image)`` optimized by style transfer or deep dream, or an
+    input tensor perturbed by an adversarial attack.
+    """
+    found = False
+    for v in values:
+        if isinstance(v, Obj) and v.qual in K.VARIABLE_CLASSES or isinstance(v, TensorV):
+            found = True
+        elif isinstance(v, SeqV) and depth < 3:
+            if _plain_variables(list(v.items), depth + 1):
+                found = True
+        elif isinstance(v, (VarsV, LayerObj, ModelObj, UserObj)):
+            return False
+    return found
+
+
+def _optimizer_of(v) -> OptimizerObj | None:
+    """The optimizer a learning-rate assignment sets, when the receiver is one the source view knows."""
+    return v if isinstance(v, OptimizerObj) else None
 
 
 def import_bindings(node) -> tuple[dict, str | None]:

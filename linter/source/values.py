@@ -66,6 +66,11 @@ class SeqV(Value):
     items: list = field(default_factory=list)
     node: cst.CSTNode | None = None
     open: bool = False  # repeated (comprehension) or extended by unknown values
+    length: int | None = None  # how many elements an open sequence has, when that is known (``range(8)``)
+
+    def count(self) -> int | None:
+        """How many times a loop over this sequence runs, when the code says."""
+        return len(self.items) if not self.open else self.length
 
 
 @dataclass(eq=False, repr=False)
@@ -185,11 +190,21 @@ class Obj(Value):
 
 @dataclass(eq=False, repr=False)
 class OpUse:
-    """A consumer of a layer's output that is not a layer: an op or a function."""
+    """A consumer of a layer's output that is not a layer: an op or a function.
+
+    Ops are nodes of the layer graph like layers are: they have producers
+    and consumers, so that a walk can go through them.
+    """
 
     activation: str | None = None  # set when the op is an activation (tf.nn.relu)
     node: cst.CSTNode | None = None
     producers: list = field(default_factory=list)  # what feeds the op, so graphs can be walked through it
+    #: "add" for a sum of tensors (``x + y``, ``layers.add``), "mul" for a product, "opaque" for a call
+    #: the source view cannot follow (the tensors escape into it), "input" for ``keras.Input``
+    op: str | None = None
+    consumers: list = field(default_factory=list)
+    is_output: bool = False
+    exits: list = field(default_factory=list)  # the models whose output this op is
 
 
 @dataclass(eq=False, repr=False)
@@ -201,6 +216,11 @@ class LayerObj(Obj):
     owner: ClassV | None = None
     wrapped: Value | None = None
     library: bool = False  # built inside a library call (a keras.applications model's layers)
+    #: How many layers this one object stands for: the iterations of the loops it was built in
+    #: (``None``: a loop whose count the code does not say, so at least two).
+    repeat: int | None = 1
+    exits: list = field(default_factory=list)  # the models whose output this layer is
+    function: "FuncV | None" = None  # the function whose call built it (a block helper), None at module level
 
 
 @dataclass(eq=False, repr=False)
@@ -218,10 +238,12 @@ class ModelObj(Obj):
     compiles: list = field(default_factory=list)
     frozen: bool = False
     inference_call: bool = False  # called with training=False
+    repeats: list = field(default_factory=list)  # sequential: (last, first) layers a loop adds, once per iteration
     consumers: list = field(default_factory=list)
     producers: list = field(default_factory=list)
     is_output: bool = False
     owner: ClassV | None = None
+    exits: list = field(default_factory=list)  # the models whose output this one is (a nested model)
 
 
 @dataclass(eq=False, repr=False)
@@ -277,6 +299,9 @@ class TapeV(Value):
 class GradientsV(Value):
     model: Value | None = None
     clipped: bool = False
+    #: taken with respect to values that are not a model's weights (a ``tf.Variable`` image being
+    #: optimized, an input tensor), so the optimizer that applies them trains no layer
+    inputs: bool = False
 
 
 @dataclass(eq=False, repr=False)
@@ -291,6 +316,13 @@ class EachV(Value):
     """Each of several values, as the variable of ``for layer in model.layers`` is."""
 
     items: list = field(default_factory=list)
+
+
+@dataclass(eq=False, repr=False)
+class PartV(Value):
+    """A layer picked out of a model by ``model.get_layer(...)``: its output comes out of that model."""
+
+    model: Value
 
 
 @dataclass(eq=False, repr=False)
