@@ -252,6 +252,9 @@ class Linter:
         if self.graph is not None and self.model_rules and os.path.isfile(path):
             findings += self.model_view(path, text, module, analysis, positions, problems)
         findings = self.place(findings, module, text, positions, path)
+        e = positions.syntax_error
+        if e is not None:  # placing the findings showed that CPython rejects the file
+            return [], [Problem("KL001", "syntax-error", f"SyntaxError: {e.msg}", e.lineno or 1, max(e.offset or 1, 1))]
         return findings, problems
 
     def lint_saved(self, path: str, data: bytes) -> tuple[list, list]:
@@ -669,12 +672,20 @@ def parse_error(text: str) -> str | None:
 MAX_SOURCE_CHARS = 1_000_000
 
 #: libcst's parser takes time quadratic in the length of a chain of operators, calls, attributes
-#: or subscripts (a 2,000-term ``a + a + ...`` takes seconds) and overflows its stack on deep
-#: nesting; such files are screened with CPython's parser first.
-MAX_EXPRESSION_DEPTH = 250
-LONG_LINE = 1000  # a logical line longer than this (in characters) is screened
+#: or subscripts (a 2,000-term ``a + a + ...`` takes seconds, a 100-deep one a hundredth of a
+#: second) and overflows its stack on deep nesting; such files are screened with CPython's parser.
+#: The parser's cost goes with the number of tokens more than with characters (about 45
+#: microseconds per operator or delimiter): a file dense with them is refused before the cap on
+#: characters. The 223 keras.io examples hold 266,000 in all, at most 4,100 in one file.
+MAX_DELIMITERS = 40_000
+_DELIMITERS = ",()[]{}.:=+-*/%<>"
+MAX_EXPRESSION_DEPTH = 100  # the deepest expression of the 223 keras.io examples is 19 levels deep
+CHAIN_MARKS = 100  # a logical line with more operators, brackets and dots than this is screened
 DEEP_BRACKETS = 100  # so is a line inside more open brackets than this
-_LONG_LINE = re.compile(r"[^\r\n]{%d}" % LONG_LINE)
+_MARKS = "([{.+-*/%@&|^~<>"
+#: keywords that nest too (``not not x``, ``lambda: lambda: x``, ``a and b and c``): substrings are
+#: enough, since a count only decides whether to screen
+_NESTING_WORDS = ("not", "lambda", " and ", " or ", " if ", "await")
 
 
 def screen(text: str) -> Problem | None:
@@ -689,6 +700,11 @@ def screen(text: str) -> Problem | None:
         return Problem("KL002", "file-too-large",
                        f"not checked: the file has {len(text):,} characters, more than the "
                        f"{MAX_SOURCE_CHARS:,} that klint's source view checks")
+    marks = sum(map(text.count, _DELIMITERS))
+    if marks > MAX_DELIMITERS:
+        return Problem("KL002", "file-too-large",
+                       f"not checked: the file has {marks:,} operators and delimiters (a 50,000-item list "
+                       f"literal, say), more than the {MAX_DELIMITERS:,} that klint's source view checks")
     nul = text.find("\x00")
     if nul != -1:
         row = text.count("\n", 0, nul) + 1
@@ -714,20 +730,20 @@ def screen(text: str) -> Problem | None:
 
 
 def _needs_screening(text: str) -> bool:
-    """Whether some logical line is long, or deep in brackets (a cheap scan, brackets in strings
-    counted too: it only decides whether to look closer)."""
-    if _LONG_LINE.search(text):
-        return True
+    """Whether some logical line holds many of the marks a long chain is made of (operators,
+    brackets, dots), or lies deep in brackets. A cheap scan: marks in strings and comments count
+    too, since it only decides whether CPython's parser looks closer."""
     depth = 0
-    logical = 0
+    marks = 0
     for line in text.splitlines():
         opened = line.count("(") + line.count("[") + line.count("{")
         closed = line.count(")") + line.count("]") + line.count("}")
         depth = max(depth + opened - closed, 0)
         if depth > DEEP_BRACKETS:
             return True
-        logical = logical + len(line) if depth or line.endswith("\\") else 0
-        if logical > LONG_LINE:
+        here = sum(map(line.count, _MARKS)) + sum(map(line.count, _NESTING_WORDS))
+        marks = marks + here if depth or line.endswith("\\") else here
+        if marks > CHAIN_MARKS:
             return True
     return False
 
@@ -740,7 +756,9 @@ def _deepest(tree: ast.AST) -> tuple[int, int]:
         node, d = stack.pop()
         if d > best:
             best, line = d, getattr(node, "lineno", line)
-        stack.extend((c, d + 1) for c in ast.iter_child_nodes(node))
+        # ``a and b and c`` is one node for CPython and a nested pair per operator for libcst
+        step = len(node.values) if isinstance(node, ast.BoolOp) else 1
+        stack.extend((c, d + step) for c in ast.iter_child_nodes(node))
     return best, line
 
 
@@ -761,6 +779,7 @@ def syntax_problem(e: cst.ParserSyntaxError, text: str | None = None) -> Problem
     libcst places tokenizer errors (an unterminated string, a bad dedent) on
     line 1; CPython gives the real line and a clearer message.
     """
+    msg = e.message.strip()
     if text is not None:
         try:
             ast.parse(text)
@@ -769,7 +788,11 @@ def syntax_problem(e: cst.ParserSyntaxError, text: str | None = None) -> Problem
                 return Problem("KL001", "syntax-error", f"SyntaxError: {se.msg}", se.lineno, max(se.offset or 1, 1))
         except (ValueError, RecursionError, MemoryError):
             pass
-    msg = e.message.strip()
+        else:
+            # valid Python that libcst's parser does not read (a dedent its tokenizer rejects)
+            return Problem("KL002", "unparsable", f"not checked: klint's parser cannot read this file, which "
+                           f"Python accepts ({msg.splitlines()[0] if msg else 'parse error'})",
+                           e.raw_line, e.raw_column + 1)
     return Problem("KL001", "syntax-error", f"SyntaxError: {msg}", e.raw_line, e.raw_column + 1)
 
 

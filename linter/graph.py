@@ -31,6 +31,14 @@ RESIDUAL_REACH = 6  # kernel layers a walk crosses looking for the residual sum 
 ANCESTOR_REACH = 64  # nodes searched back from a layer for the fork of a skip connection
 
 
+def graph_of(analysis) -> "Graph":
+    """The graph of one file's analysis, built once for all the rules that walk it."""
+    g = getattr(analysis, "_graph", None)
+    if g is None:
+        g = analysis._graph = Graph(analysis)
+    return g
+
+
 def kind(node) -> str:
     """``kernel``, ``norm``, ``add`` (a sum), ``pass``, ``model`` (a model applied as a layer) or ``other``."""
     if isinstance(node, OpUse):
@@ -55,6 +63,7 @@ class Ends:
     """What a layer's output reaches, on its paths up to the next layer with weights."""
 
     kernels: list = field(default_factory=list)  # kernel layers it feeds as it is: plain links
+    forward: list = field(default_factory=list)  # those of them reached without going round a loop
     norm: bool = False  # a normalization layer rescales it on some path
     residual: bool = False  # a sum with a skip connection around the layer takes it on some path
     head: bool = False  # it leaves the model (a model output) on some path
@@ -105,22 +114,25 @@ class Graph:
         out = Ends()
         crossed: list = []
         seen: set = set()  # the start itself may come back: a loop's back edge to its first layer
-        stack = self._next(start, out)
+        back = self.back
+        stack = [(c, (id(start), id(c)) in back) for c in self._next(start, out)]
         while stack and len(seen) < MAX_NODES:
-            n = stack.pop()
+            n, looped = stack.pop()
             if id(n) in seen:
                 continue
             seen.add(id(n))
             k = kind(n)
             if k == "kernel":
                 out.kernels.append(n)
+                if not looped:
+                    out.forward.append(n)
                 if len(crossed) < kernels:
                     crossed.append(n)
-                    stack.extend(self._next(n, out))
+                    stack.extend((c, looped or (id(n), id(c)) in back) for c in self._next(n, out))
             elif k == "norm":
                 out.norm = True
                 if through_norm:
-                    stack.extend(self._next(n, out))
+                    stack.extend((c, looped or (id(n), id(c)) in back) for c in self._next(n, out))
             elif k == "add":
                 out.sum = True
                 # a sum ends the plain chain: either a residual connection around the layer (which the
@@ -130,9 +142,9 @@ class Graph:
                 else:
                     out.join = True
             elif k == "pass":
-                stack.extend(self._next(n, out))
+                stack.extend((c, looped or (id(n), id(c)) in back) for c in self._next(n, out))
             elif k == "model" and self.entries.get(id(n)):
-                stack.extend(self.entries[id(n)])
+                stack.extend((c, looped) for c in self.entries[id(n)])
             elif isinstance(n, OpUse):
                 out.sink = True  # into a call the source view cannot follow (a loss, NumPy, another library)
             else:
@@ -249,21 +261,26 @@ class Chains:
     """Plain chains: kernel layers linked output to input with nothing that rescales in between.
 
     ``succ(layer)`` lists the kernel layers that ``layer`` feeds by a plain
-    link. A loop's body is run once and carries a back edge from where one
+    link, ``forward(layer)`` those reached without going round a loop. A
+    loop's body is run once and carries a back edge from where one
     iteration ends to where the next begins, so the layers a loop repeats
-    form a cycle: a cycle counts each of its layers as often as the loop
-    runs (``repeat``), and a cycle of unknown count, or one made by a block
-    that later calls reuse, makes the depth a lower bound.
+    form a cycle of plain links: each of them counts as often as the loop
+    runs (``repeat``), along the longest path through the body. A layer
+    built in a loop whose chain the body breaks (a normalization in it)
+    counts once. A loop of unknown count, or a cycle made by a block that
+    later calls reuse, makes the depth a lower bound.
     """
 
-    def __init__(self, layers, succ):
+    def __init__(self, layers, succ, forward=None):
         self.layers = list(layers)
         self.succ = {id(x): list(succ(x)) for x in self.layers}
+        forward = forward or succ
+        self.forward = {id(x): list(forward(x)) for x in self.layers}
         self.pred: dict = {}
         for x in self.layers:
             for k in self.succ[id(x)]:
                 self.pred.setdefault(id(k), []).append(x)
-        self._comp: dict | None = None
+        self._built = False
         self._fwd: dict = {}
         self._back: dict = {}
 
@@ -272,10 +289,11 @@ class Chains:
 
     def starts(self, layer) -> list:
         """The first layers of the plain chains that reach ``layer`` (``layer`` itself when none does)."""
+        self._build()
         out, seen, stack = [], {id(layer)}, [layer]
         while stack and len(seen) < MAX_NODES:
             n = stack.pop()
-            preds = [p for p in self.pred.get(id(n), []) if self.component(p) != self.component(n)]
+            preds = self._preds_fwd.get(id(n), [])
             if not preds:
                 out.append(n)
             for p in preds:
@@ -286,31 +304,47 @@ class Chains:
 
     def depth(self, layer) -> tuple[int, bool]:
         """Kernel layers in the longest plain chain through ``layer``, and whether that is a lower bound."""
-        c = self.component(layer)
+        self._build()
+        c = self._comp[id(layer)]
         w, w_more = self._weight[c]
         f, f_more = self._longest(c, self._down, self._fwd)
         b, b_more = self._longest(c, self._up, self._back)
         return f + b - w, f_more or b_more or w_more
 
-    def component(self, layer) -> int:
-        """The strongly connected component of the plain-link graph that ``layer`` belongs to."""
-        if self._comp is None:
-            self._build()
-        return self._comp[id(layer)]
-
     def _build(self) -> None:
-        groups = _components(self.layers, lambda x: self.succ.get(id(x), ()))
+        if self._built:
+            return
+        self._built = True
+        # a layer counts as often as its loop runs when it lies on a cycle of plain links
+        looped: dict = {}
+        for group in _components(self.layers, lambda x: self.succ.get(id(x), ())):
+            first = group[0]
+            cyclic = len(group) > 1 or any(k is first for k in self.succ.get(id(first), ()))
+            for x in group:
+                looped[id(x)] = cyclic
+        # the longest path runs over the links that do not go round a loop; what still forms a cycle
+        # (a block reused by later calls) is one component, counted whole, as a lower bound
+        groups = _components(self.layers, lambda x: self.forward.get(id(x), ()))
         self._comp = {id(x): i for i, group in enumerate(groups) for x in group}
-        self._weight = [_weight(group, self.succ) for group in groups]
+        self._weight = []
+        for group in groups:
+            total, more = 0, len(group) > 1
+            for x in group:
+                n, unknown = repeat(x) if looped[id(x)] else (1, False)
+                total += n
+                more = more or unknown
+            self._weight.append((total, more))
         self._down = [set() for _ in groups]
         self._up = [set() for _ in groups]
+        self._preds_fwd: dict = {}
         for x in self.layers:
             a = self._comp[id(x)]
-            for k in self.succ[id(x)]:
+            for k in self.forward[id(x)]:
                 b = self._comp.get(id(k))
                 if b is not None and a != b:
                     self._down[a].add(b)
                     self._up[b].add(a)
+                    self._preds_fwd.setdefault(id(k), []).append(x)
 
     def _longest(self, c: int, edges: list, memo: dict) -> tuple[int, bool]:
         """The heaviest path from component ``c`` along ``edges`` (the components form a DAG)."""
@@ -326,19 +360,14 @@ class Chains:
         return memo[c]
 
 
-def _weight(group: list, succ: dict) -> tuple[int, bool]:
-    """The kernel layers one component stands for: 1 for a layer on no cycle; for a cycle (a loop's body),
-    each layer as often as its loop runs."""
-    first = group[0]
-    if len(group) == 1 and not any(k is first for k in succ.get(id(first), ())):
-        return 1, False
-    total, more = 0, False
-    for x in group:
-        r = getattr(x, "repeat", 1)
-        if r is None or r == 1:
-            more = True  # a loop of unknown count, or a block reused by later calls: at least this
-        total += 2 if r is None else max(int(r), 1)
-    return total, more
+def repeat(layer) -> tuple[int, bool]:
+    """How many layers one layer object stands for (the loops that built it), and whether at least that."""
+    r = getattr(layer, "repeat", 1)
+    if r is None:
+        return 2, True
+    if r == 1:
+        return 1, True  # on a cycle without a loop count: a block reused by later calls
+    return max(int(r), 1), False
 
 
 def _components(nodes: list, succ) -> list:

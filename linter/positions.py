@@ -112,6 +112,7 @@ class Positions:
         self._comments: dict = {}
         self._inner: dict = {}
         self._elifs: set = set()
+        self.syntax_error: SyntaxError | None = None  # found when CPython's parser anchors statements
 
     # ------------------------------------------------------------ lines
 
@@ -204,7 +205,10 @@ class Positions:
             self._anchors = {}
             try:
                 tree = ast.parse(self.source)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
+            except SyntaxError as e:
+                self.syntax_error = e  # valid for libcst, not for CPython (a truncated ``\x`` escape)
+                return None
+            except (ValueError, RecursionError, MemoryError):
                 return None
             try:
                 self._walk(self.module.body, tree.body)

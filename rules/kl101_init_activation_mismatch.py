@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from klint import keras_api as K
-from klint.graph import Chains, Graph
+from klint.graph import Chains, Graph, graph_of
 from klint.rule import FixAvailability, Invalid, Rule, Valid
 from klint.semantics import (
     NORMALIZED,
@@ -53,8 +53,12 @@ class InitActivationMismatch(Rule):
     - the model's output layer (an He-initialized head under a softmax);
     - a layer on a residual branch, which a skip connection adds back to
       the signal that entered it;
-    - a short GELU or SiLU feed-forward block behind a LayerNormalization
-      (fewer than 5 kernel layers), the transformer's usual layout;
+    - a short chain (fewer than 5 kernel layers) whose output is
+      normalized, added to a skip connection or read by a layer of its own
+      kind (attention, a custom block), rather than reaching the model's
+      output: the scale is reset right after it;
+    - a short GELU or SiLU feed-forward block behind a LayerNormalization,
+      the transformer's usual layout;
     - a layer whose output goes only into something the source view cannot
       see into (an attention layer, a call of another library);
     - layers whose weights are replaced before training (`load_weights` or
@@ -62,8 +66,9 @@ class InitActivationMismatch(Rule):
       a library builds for you (those inside a `keras.applications`
       model).
 
-    A layer with nothing visible around it (`model.add(...)` on a model
-    built elsewhere) is judged by its activation alone.
+    A layer that goes where the source view cannot follow (`model.add(...)`
+    on a model built elsewhere) is judged by its activation alone; one that
+    nothing uses (built to show its config) is not reported.
 
     ## Why is this bad
     Initializers are derived to keep the variance of activations constant
@@ -363,9 +368,9 @@ class InitActivationMismatch(Rule):
 
     def check(self, ctx) -> None:
         a = ctx.analysis
-        graph = Graph(a)
+        graph = graph_of(a)
         kernels = [x for x in a.layers if isinstance(x, LayerObj) and x.qual in K.KERNEL_LAYERS]
-        chains = Chains(kernels, lambda x: graph.ends(x).kernels)
+        chains = Chains(kernels, lambda x: graph.ends(x).kernels, lambda x: graph.ends(x).forward)
         loaded, all_loaded = loaded_before_training(a, ctx.view)
         if all_loaded:
             return  # the weights are replaced before training: the initialization never trains
@@ -424,12 +429,13 @@ class InitActivationMismatch(Rule):
                 # normalized, a model output, or the last layer of a residual branch: the
                 # initializer's scale does not reach another layer
                 return _Neutral(want, new_name)
-            if ends.other or ends.sink or ends.join:
+            if ends.other or ends.sink or ends.join or not (layer.escaped or layer.producers):
                 # what reads it is opaque to the source view (an attention layer, a call of another
-                # library): whether its scale matters cannot be told
+                # library), or nothing uses it (a layer built to show its config): whether its scale
+                # matters cannot be told
                 return _Neutral(want, new_name)
-            # nothing visible reads it (``model.add`` on a model built elsewhere, a helper that only
-            # builds it): it is judged by its activation alone
+            # it goes where the source view cannot follow (``model.add`` on a model built elsewhere):
+            # it is judged by its activation alone
         if graph.in_residual_branch(layer):
             return _Neutral(want, new_name)  # the skip connection carries the signal past the branch
         depth, more = chains.depth(layer)

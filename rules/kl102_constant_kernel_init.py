@@ -4,7 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from klint import keras_api as K
-from klint.graph import Graph
+from klint.graph import graph_of
 from klint.rule import FixAvailability, Invalid, Rule, Valid
 from klint.semantics import NORMALIZED, effective_activation, loaded_before_training, wanted_family
 from klint.source.values import ABSENT, Arg, Const, LayerObj, ModelObj, Obj, Ref
@@ -251,7 +251,7 @@ class ConstantKernelInit(Rule):
         if all_loaded:
             return
         frozen = _frozen_model_layers(a)
-        graph = Graph(a)
+        graph = graph_of(a)
         groups: dict = {}
         for layer in a.layers:
             if not isinstance(layer, LayerObj):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from klint import keras_api as K
+from klint.graph import graph_of
 from klint.rule import FixAvailability, Invalid, Rule, Valid
 from klint.semantics import effective_activation, layer_activation
 from klint.source.values import LayerObj
@@ -26,7 +27,9 @@ class SeluWithoutSelfNormalizingSetup(Rule):
     Each such dropout layer of the model is reported, unless what feeds it
     is known to apply another activation (a ReLU block of a mixed model):
     AlphaDropout is only meant for SELU activations and for the
-    standardized inputs of a SELU network.
+    standardized inputs of a SELU network. A model whose SELU layers are
+    each fed by a normalization layer (BatchNormalization before every
+    SELU Dense) does not rely on self-normalization, and is not reported.
 
     ## Why is this bad
     SELU networks keep their activations at zero mean and unit variance
@@ -79,6 +82,20 @@ class SeluWithoutSelfNormalizingSetup(Rule):
     fix = FixAvailability.SOMETIMES
 
     VALID = [
+        Valid(
+            "import keras\nfrom keras import layers\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input((64,)),\n"
+            "    layers.BatchNormalization(),\n"
+            "    layers.Dense(128, activation='selu', kernel_initializer='lecun_normal'),\n"
+            "    layers.Dropout(0.1),\n"
+            "    layers.BatchNormalization(),\n"
+            "    layers.Dense(64, activation='selu', kernel_initializer='lecun_normal'),\n"
+            "    layers.Dropout(0.1),\n"
+            "    layers.Dense(1, activation='sigmoid'),\n"
+            "])\n",
+            "every SELU layer is normalized explicitly",
+        ),
         Valid(
             "import keras\nfrom keras import layers\n\n"
             "model = keras.Sequential([\n"
@@ -154,11 +171,13 @@ class SeluWithoutSelfNormalizingSetup(Rule):
 
     def check(self, ctx) -> None:
         a = ctx.analysis
+        graph = graph_of(a)
         done: set = set()
         for model in a.models:
             layers = [x for x in a.model_layers(model)[0] if isinstance(x, LayerObj)]
-            if not any(_selu_layer(x) for x in layers):
-                continue
+            selu = [x for x in layers if _selu_layer(x)]
+            if not selu or all(graph.behind_norm(x) for x in selu):
+                continue  # no SELU, or every SELU layer normalized explicitly: nothing relies on self-normalization
             for layer in layers:
                 key = layer.node if layer.node is not None else id(layer)
                 if layer.qual not in ZEROING_DROPOUT or key in done or layer.library:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from klint.rule import FixAvailability, Invalid, Option, Rule, Valid, optimizer_table
 from klint.semantics import WRAPPING_OPTIMIZERS, trains_only_inputs
 from klint import keras_api as K
-from klint.source.values import Arg, ClassV, Const, Obj, SeqV, Unknown, UserObj
+from klint.source.values import Arg, ClassV, Const, LayerObj, Obj, SeqV, Unknown, UserObj
 
 DEFAULT_THRESHOLDS = {
     "SGD": 0.1, "Adagrad": 0.1,
@@ -36,8 +36,10 @@ class UnscheduledHighLearningRate(Rule):
 
     Not reported: an optimizer that updates no model's weights (the image
     of a style-transfer or deep-dream loop, an adversarial input: a step in
-    pixel space, not weight space), and a rate that KL404 reports as out of
-    range, when KL404 is selected.
+    pixel space, not weight space), one that trains a single kernel layer
+    on top of a frozen base (the first stage of transfer learning, where a
+    high rate for the new head is the recipe), and a rate that KL404
+    reports as out of range, when KL404 is selected.
 
     The learning rate may be given by keyword (`learning_rate=`, or the
     legacy `lr=`), by position, through constants or through a `**` dict.
@@ -117,6 +119,16 @@ class UnscheduledHighLearningRate(Rule):
         ),
         Valid("import keras\nopt = keras.optimizers.Adadelta(learning_rate=1.0)\n", "Adadelta is exempt"),
         Valid("from keras.optimizers import SGD\nopt = SGD(lr=0.1, decay=1e-6)\n", "Keras 2 time-based decay"),
+        Valid(
+            "import keras\n\n"
+            "base = keras.applications.EfficientNetB0(include_top=False, weights='imagenet')\n"
+            "base.trainable = False\n"
+            "model = keras.Sequential([base, keras.layers.GlobalAveragePooling2D(),\n"
+            "                          keras.layers.Dense(10, activation='softmax')])\n"
+            "model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-2), loss='categorical_crossentropy')\n"
+            "model.fit(x, y)\n",
+            "a new head on a frozen base",
+        ),
         Valid(
             "import tensorflow as tf\nimport keras\n\n"
             "image = tf.Variable(tf.random.uniform((1, 224, 224, 3)))\n"
@@ -203,7 +215,7 @@ class UnscheduledHighLearningRate(Rule):
             if opt.site is None or opt.qual in WRAPPING_OPTIMIZERS or key in done or id(opt) in adjusted:
                 continue
             limit = thresholds.get(opt.short)
-            if limit is None or trains_only_inputs(opt):
+            if limit is None or trains_only_inputs(opt) or _trains_a_head_only(a, opt):
                 continue
             arg = opt.site.arg("learning_rate", 0, "lr")
             if not isinstance(arg, Arg) or not isinstance(arg.value, Const):
@@ -265,6 +277,22 @@ class UnscheduledHighLearningRate(Rule):
         if len(bare) < len(own) and bare[0].site is not None and bare[0].site.node is not None:
             return bare[0]
         return True
+
+
+def _trains_a_head_only(a, opt) -> bool:
+    """Whether ``opt`` trains one kernel layer on top of a frozen base (the first stage of transfer
+    learning): a head that sees fixed features is a shallow problem, where a high rate is the recipe."""
+    if not opt.models or any(m is None for m in opt.models):
+        return False
+    for model in opt.models:
+        layers, open_ = a.model_layers(model)
+        if open_:
+            return False
+        frozen = [x for x in layers if getattr(x, "frozen", False)]
+        trained = [x for x in layers if isinstance(x, LayerObj) and x.qual in K.KERNEL_LAYERS and not x.frozen]
+        if not frozen or len(trained) > 1:
+            return False
+    return True
 
 
 def _has_lr_callback(fit, lr_classes) -> bool:

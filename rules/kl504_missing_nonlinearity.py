@@ -4,7 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from klint import keras_api as K
-from klint.graph import Graph
+from klint.graph import graph_of
 from klint.rule import FixAvailability, Invalid, Rule, Valid
 from klint.semantics import own_activation
 from klint.source.values import Arg, Const, LayerObj, SeqV
@@ -46,8 +46,10 @@ class MissingNonlinearity(Rule):
     a linear layer that is a model output, feeds a residual `Add`, a
     `Concatenate`, an attention layer (Q/K/V projections feeding
     `MultiHeadAttention`), a custom layer or several layers is left alone.
-    So are the patterns where the missing activation is the design, a
-    linear map written in two factors on purpose:
+    A run of kernel layers that feed one another linearly is one finding,
+    naming every layer that lacks an activation. A pair (not a longer run)
+    is left alone in the patterns where the missing activation is the
+    design, a linear map written in two factors on purpose:
     - a low-rank factorization: the first layer is narrower than the
       second (a bottleneck that expands again), or the pair's output is
       added to another path (LoRA's `A` and `B` beside the layer they
@@ -226,41 +228,106 @@ class MissingNonlinearity(Rule):
     ]
 
     def check(self, ctx) -> None:
-        graph = Graph(ctx.analysis)
-        done: set = set()
+        graph = graph_of(ctx.analysis)
+        pairs: dict = {}  # id(first layer) -> (first, second, layers between)
         for layer in ctx.analysis.layers:
-            key = layer.node if layer.node is not None else id(layer)
-            if layer.qual not in K.KERNEL_LAYERS or key in done or layer.library or layer.is_output:
+            if layer.qual not in K.KERNEL_LAYERS or layer.library or layer.is_output or id(layer) in pairs:
                 continue
             if layer.qual in DEPTHWISE or own_activation(layer) != "linear" or _declared_linear(layer):
                 continue
             nxt = _next_kernel(layer)
-            if nxt is None:
+            if nxt is not None:
+                pairs[id(layer)] = (layer, *nxt)
+        # a linear chain of three or more kernel layers is a forgotten activation, whatever its widths
+        chained = {id(second) for _first, second, _between in pairs.values() if id(second) in pairs}
+        chained |= {i for i, (_f, second, _b) in pairs.items() if id(second) in pairs}
+        chains = _Chains()
+        done: set = set()
+        for key, (layer, second, between) in pairs.items():
+            site = layer.node if layer.node is not None else id(layer)
+            if site in done:
                 continue
-            second, between = nxt
-            if layer.qual in CONVOLUTIONS and second.qual in CONVOLUTIONS:
-                kernels = (_kernel_size(layer), _kernel_size(second))
-                if None in kernels or _factorized(*kernels):
-                    continue  # a factorized convolution, or a size not known
-            if between and between[0].qual == "keras.layers.Reshape" and layer.qual in DENSE_LAYERS:
-                continue  # a projection of a latent vector into a feature map ("project and reshape")
-            widths = (_width(layer), _width(second))
-            if None not in widths and widths[0] < widths[1] or graph.ends(second).sum:
-                # a low-rank factorization, on purpose: a narrow linear bottleneck, or a linear pair
-                # added to another path (LoRA's A -> B beside the frozen layer it adapts)
+            if key not in chained and self.on_purpose(layer, second, between, graph):
                 continue
-            done.add(key)
-            short, other = layer.qual.rsplit(".", 1)[1], second.qual.rsplit(".", 1)[1]
-            line = ctx.line(second)
-            if line is not None and line == ctx.line(layer):
-                line = None  # both built by the same call, in a loop
+            done.add(site)
+            chains.add(layer, second, between)
+        for chain in chains.groups():
+            self.report(ctx, chain)
+
+    @staticmethod
+    def on_purpose(layer, second, between, graph) -> bool:
+        """Whether a linear pair is a linear map written in two factors by design."""
+        if layer.qual in CONVOLUTIONS and second.qual in CONVOLUTIONS:
+            kernels = (_kernel_size(layer), _kernel_size(second))
+            if None in kernels or _factorized(*kernels):
+                return True  # a factorized convolution, or a size not known
+        if between and between[0].qual == "keras.layers.Reshape" and layer.qual in DENSE_LAYERS:
+            return True  # a projection of a latent vector into a feature map ("project and reshape")
+        widths = (_width(layer), _width(second))
+        # a low-rank factorization: a narrow linear bottleneck, or a linear pair added to another path
+        # (LoRA's A -> B beside the frozen layer it adapts)
+        return None not in widths and widths[0] < widths[1] or graph.ends(second).sum
+
+    def report(self, ctx, chain: list) -> None:
+        """One finding for a run of kernel layers that feed one another linearly."""
+        parts = []
+        for layer, second, between in chain:
             through = ""
             if between:
                 through = " through " + ", ".join(f"`{b.qual.rsplit('.', 1)[1]}`" for b in between)
-            ctx.report(layer, (
-                f"`{short}` has no activation and feeds `{other}`" + (f" on line {line}" if line else "")
-                + f"{through} with nothing non-linear in between: the two collapse into one linear map; "
-                f"add an activation"))
+            note = f"`{_short(layer)}` has no activation and feeds `{_short(second)}`{through}"
+            parts.append(ctx.part(layer, None, note))
+        layers = {id(p): item for p, item in zip(parts, chain)}
+
+        def describe(kept) -> str:
+            items = [layers[id(p)] for p in kept]
+            if len(items) == 1:
+                layer, second, between = items[0]
+                line = ctx.line(second)
+                if line is not None and line == kept[0].row:
+                    line = None  # both built by the same call, in a loop
+                through = ""
+                if between:
+                    through = " through " + ", ".join(f"`{b.qual.rsplit('.', 1)[1]}`" for b in between)
+                return (f"`{_short(layer)}` has no activation and feeds `{_short(second)}`"
+                        + (f" on line {line}" if line else "") + f"{through} with nothing non-linear in "
+                        "between: the two collapse into one linear map; add an activation")
+            count = len({id(x) for item in items for x in (item[0], item[1])})
+            rows = ", ".join(str(r) for r in sorted({p.row for p in kept}))
+            return (f"{len(items)} kernel layers (lines {rows}) have no activation and feed the next with "
+                    f"nothing non-linear in between: the {count} layers collapse into one linear map; "
+                    "add activations")
+
+        ctx.report_group(parts, describe, "")
+
+
+class _Chains:
+    """Linear pairs joined into runs: a pair whose first layer is the second of another extends it."""
+
+    def __init__(self):
+        self.items: list = []
+        self.parent: dict = {}
+
+    def _find(self, k):
+        while self.parent.get(k, k) != k:
+            k = self.parent[k]
+        return k
+
+    def add(self, layer, second, between) -> None:
+        self.items.append((layer, second, between))
+        a, b = self._find(id(layer)), self._find(id(second))
+        if a != b:
+            self.parent[b] = a
+
+    def groups(self) -> list:
+        out: dict = {}
+        for item in self.items:
+            out.setdefault(self._find(id(item[0])), []).append(item)
+        return list(out.values())
+
+
+def _short(layer) -> str:
+    return layer.qual.rsplit(".", 1)[1]
 
 
 def _next_kernel(layer: LayerObj):

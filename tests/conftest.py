@@ -36,7 +36,13 @@ class CLI:
 
 
 @pytest.fixture
-def cli(capsys) -> CLI:
+def cli(capsys, monkeypatch) -> CLI:
+    """klint in this process, checking files in this process too: the forked workers that the
+    command line uses are tested on their own (tests/test_cli_hardening.py), and a fork per run
+    would make the suite much slower for no more coverage."""
+    import klint.cli
+
+    monkeypatch.setattr(klint.cli, "ISOLATE", False)
     return CLI(capsys)
 
 

@@ -957,3 +957,40 @@ def test_sarif_marks_model_findings(batch):
 
 def test_this_process_never_imported_tensorflow():
     assert not {"tensorflow", "keras", "tf_keras"} & {m.split(".")[0] for m in sys.modules}
+
+
+# ------------------------------------------- the two views agree before a fix is written
+
+DENSE_THEN_ACTIVATION = '''
+import numpy as np
+import keras
+from keras import layers
+
+ACT = getattr(layers, "Activation")  # the source view cannot see this activation: the model view judges
+model = keras.Sequential()
+model.add(keras.Input((20,)))
+model.add(layers.Dense(64))
+model.add(ACT("relu"))
+model.add(layers.Dense(64, kernel_initializer="he_normal"))
+model.add(ACT("relu"))
+model.add(layers.Dense(1, activation="sigmoid"))
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(np.zeros((64, 20)), np.zeros((64, 1)), batch_size=32, epochs=1)
+'''
+
+
+def test_graph_fix_of_a_dense_followed_by_an_activation_converges(tmp_path):
+    """Keras rebuilds a Sequential's graph at every ``add``: those intermediate graphs, where the last
+    Dense is an output, are not models of the script, so the model view does not judge the Dense
+    "linear" and undo the fix of the layer's He initialization."""
+    root = write_project(tmp_path, {"seq.py": DENSE_THEN_ACTIVATION})
+    src = text_of(root, "seq.py")
+    rc, found, err = klint_json(root, "--graph", "--no-cache", "seq.py")
+    assert [(f["code"], f["view"], f["location"]["row"]) for f in found] == [
+        ("KL101", "model", line_of(src, "layers.Dense(64))"))]
+    rc, out, err = klint(root, "check", "--graph", "--no-cache", "--fix", "--unsafe-fixes", "seq.py")
+    assert "did not converge" not in out + err and "withdrawn" not in out + err
+    after = text_of(root, "seq.py")
+    assert after.count('kernel_initializer="he_normal"') == 2 and "glorot" not in after
+    rc, found, _ = klint_json(root, "--graph", "--no-cache", "seq.py")
+    assert found == []

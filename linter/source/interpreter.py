@@ -622,6 +622,8 @@ class Interpreter:
         v = self.ev(node.value, scope)
         self._read_as(node.value, "show")  # a notebook cell showing a value
         self._made_as(v, node.value, "dropped")
+        if isinstance(v, LayerObj):
+            v.escaped = True  # a layer built and not kept (a snippet): as good as used where klint cannot see
 
     def _made_as(self, v: Value, node, how: str) -> None:
         """Where a schedule's construction call went, when ``node`` is that call."""
@@ -1077,6 +1079,9 @@ class Interpreter:
             return body
         if t is False:
             return orelse
+        if [isinstance(v, Const) and v.value is None for v in (body, orelse)].count(True) == 1:
+            # ``gelu if first else None``: the None is a value here (no activation), not a missing one
+            return UNKNOWN
         return join([body, orelse])
 
     def ev_named(self, node: cst.NamedExpr, scope: Scope) -> Value:
