@@ -266,10 +266,15 @@ def build(snapshot: dict, source: SourceAnalysis, positions, path: str) -> Model
                 layer.wrapped = SnapLayer({"qual": f"{cell.get('module') or 'keras.layers'}.{cell['class_name']}",
                                            "config": cell.get("config") or {}}, None, None)
             layers[entry["id"]] = layer
-        for s, d in m.get("edges", []):
-            if s in layers and d in layers:
-                layers[s].consumers.append(layers[d])
-                layers[d].producers.append(layers[s])
+        edges = [(s, d) for s, d in m.get("edges", []) if s in layers and d in layers]
+        for s, d in edges:
+            layers[s].consumers.append(layers[d])
+            layers[d].producers.append(layers[s])
+        if not edges:
+            # a subclassed model has no graph Keras can show: its layers are used where the view
+            # cannot see, and rules judge each by its own configuration
+            for layer in layers.values():
+                layer.escaped = True
         for o in m.get("outputs", []):
             if o in layers:
                 layers[o].is_output = True
