@@ -236,7 +236,11 @@ def trains_only_inputs(opt) -> bool:
     adversarial attack an input: the learning rate is a step in pixel
     space, which the weight-space limits do not judge.
     """
-    return not opt.models and bool(opt.loops) and all(loop.inputs for loop in opt.loops)
+    if opt.models:
+        return False
+    # in the model view, the source view's loops of the same optimizer when the run recorded none
+    loops = opt.loops or getattr(getattr(opt, "source", None), "loops", None) or []
+    return bool(loops) and all(loop.inputs for loop in loops)
 
 
 WRAPPING_OPTIMIZERS = frozenset(("keras.optimizers.LossScaleOptimizer", "keras.mixed_precision.LossScaleOptimizer"))

@@ -263,7 +263,9 @@ class UnscheduledHighLearningRate(Rule):
         """
         own = [f for f in a.fits if f.model is not None and any(f.model is m for m in opt.models)]
         if not own:
-            unknown = [f for f in a.fits if f.model is None]
+            # fits on models the source view cannot name, and in the model view the fits of the
+            # source (a script whose run stops before a `fit` in a function) may be this optimizer's
+            unknown = [f for f in a.fits if f.model is None] + list(getattr(a, "source_fits", None) or [])
             if unknown:
                 # fits on models the source view cannot name may be this optimizer's
                 return not any(_has_lr_callback(f, lr_classes) for f in unknown)

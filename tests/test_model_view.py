@@ -994,3 +994,55 @@ def test_graph_fix_of_a_dense_followed_by_an_activation_converges(tmp_path):
     assert after.count('kernel_initializer="he_normal"') == 2 and "glorot" not in after
     rc, found, _ = klint_json(root, "--graph", "--no-cache", "seq.py")
     assert found == []
+
+
+# --------------------------- KL401 in the model view knows what the source view knows
+
+SCHEDULED_FIT_IN_A_FUNCTION = '''
+import keras
+import numpy as np
+
+net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="tanh"), keras.layers.Dense(1)])
+net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.3), loss="mse")
+
+
+def train(x, y):
+    step_decay = keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=2)
+    return net.fit(x, y, batch_size=16, epochs=30, callbacks=[step_decay])
+'''
+
+UNSCHEDULED_FIT_IN_A_FUNCTION = SCHEDULED_FIT_IN_A_FUNCTION.replace(", callbacks=[step_decay]", "")
+
+OPTIMIZED_INPUT = '''
+import keras
+import numpy as np
+import tensorflow as tf
+
+encoder = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, activation="tanh")])
+encoder.trainable = False
+probe = tf.Variable(np.zeros((1, 8), "float32"))
+adam = keras.optimizers.Adam(learning_rate=0.05)
+for _ in range(3):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(encoder(probe))
+    adam.apply_gradients([(tape.gradient(loss, probe), probe)])
+'''
+
+
+def test_model_view_kl401_sees_the_schedule_of_a_fit_the_run_never_reached(tmp_path):
+    """The run stops at no ``fit`` (it sits in an uncalled function), so the model view has only the
+    compiled optimizer; the source view's fits are the ones that may train it, and their schedule
+    exempts it. Without the schedule, both views report the learning rate."""
+    root = write_project(tmp_path, {"sched.py": SCHEDULED_FIT_IN_A_FUNCTION,
+                                    "plain.py": UNSCHEDULED_FIT_IN_A_FUNCTION})
+    rc, found, err = klint_json(root, "--graph", "--no-cache", "sched.py", "plain.py")
+    assert of(found, "sched.py") == []
+    assert {f["code"] for f in of(found, "plain.py")} == {"KL401"}
+
+
+def test_model_view_kl401_leaves_an_optimizer_of_an_input_alone(tmp_path):
+    """An optimizer stepping a variable that is an input (a probe image, an adversarial example) is
+    not judged by weight-space limits, in the model view as in the source view."""
+    root = write_project(tmp_path, {"probe_input.py": OPTIMIZED_INPUT})
+    rc, found, err = klint_json(root, "--graph", "--no-cache", "probe_input.py")
+    assert of(found, "probe_input.py", "KL401") == []

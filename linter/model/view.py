@@ -332,6 +332,7 @@ def _optimizer(info: dict, locate, calls: dict) -> SnapOptimizer:
             string = c.optimizer.string
     opt = SnapOptimizer(info, None, string)
     opt.site = SnapSite(opt, src.site if src is not None else None)
+    opt.source = src  # the source view's optimizer built by the same call, for what the run did not reach
     if src is None and string is None:
         opt.where = where
     return opt
