@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("probe", help="train a script's model for a few steps and diagnose it (runs your code)")
     pr.add_argument("script")
     pr.add_argument("--steps", type=int, default=50, help="training steps (default 50)")
+    pr.add_argument("--seed", type=int, default=0,
+                    help="seed for Python, NumPy, Keras and synthetic data: the same seed gives the same run (default 0)")
     pr.add_argument("--plot", type=Path, help="write gradient norms, loss and learning rate to this PNG")
     pr.add_argument("--output-format", choices=("text", "json"), default="text")
     pr.add_argument("--python", help="the interpreter that runs the script (default: klint's own)")
@@ -161,13 +163,22 @@ def cmd_runtime(args) -> int:
                 raise UsageError(f"{args.script}: no such file")
             if args.steps < 2:
                 raise UsageError("--steps must be at least 2")
-            result = runtime.run_probe(script, args.python or sys.executable, args.timeout, args.steps)
+            if not 0 <= args.seed < 2 ** 32:
+                raise UsageError("--seed must be between 0 and 4294967295")
+            if args.plot:
+                runtime.check_plot(args.plot)  # before the run, not after minutes of it
+            result = runtime.run_probe(script, args.python or sys.executable, args.timeout, args.steps,
+                                       seed=args.seed)
             series = result["probe"]
+            for note in series.get("notes") or []:
+                sys.stderr.write(f"klint: warning: {note}\n")
             located = runtime.locate(runtime.diagnose(series), result, script)
             title = f"klint probe {script.name}"
         else:
             if not args.log.is_file():
                 raise UsageError(f"{args.log}: no such file")
+            if args.plot:
+                runtime.check_plot(args.plot)
             series = runtime.read_report(args.log)
             located = runtime.locate(runtime.diagnose(series), {"snapshot": {"models": [
                 {"fit": True, "layers": [{"name": k, "site": v} for k, v in series.get("sites", {}).items()]}]}},

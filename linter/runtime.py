@@ -10,6 +10,7 @@ TensorFlow.
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,13 +38,18 @@ class Located:
     cites: list
 
 
-def run_probe(script: Path, python: str, timeout: float, steps: int, root: Path | None = None) -> dict:
+#: ``klint probe --seed``: Python, NumPy, Keras and the synthetic data are seeded with it
+DEFAULT_SEED = 0
+
+
+def run_probe(script: Path, python: str, timeout: float, steps: int, root: Path | None = None,
+              seed: int = DEFAULT_SEED) -> dict:
     from klint.model.runner import _one_shot
 
     script = Path(script).resolve()
     with tempfile.TemporaryDirectory(prefix="klint-probe-") as td:
         out = Path(td) / "probe.json"
-        cmd = [python, str(PROBE), str(script), str(out), "--steps", str(steps), "--root",
+        cmd = [python, str(PROBE), str(script), str(out), "--steps", str(steps), "--seed", str(seed), "--root",
                str(root or script.parent)]
         outcome = _one_shot(cmd, script, timeout)
         if not isinstance(outcome, tuple):
@@ -111,14 +117,59 @@ def render(located: list[Located], series: dict, fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(series: dict, path: Path, title: str = "") -> None:
-    """Gradient norm per layer, the loss and the learning rate over the steps, as a PNG."""
+def check_plot(path: Path) -> None:
+    """Fail before any run when ``--plot PATH`` cannot be written: matplotlib must import in this
+    interpreter (the one that draws the plot) and the folder must exist."""
+    try:
+        import matplotlib  # noqa: F401
+    except Exception as e:  # an ImportError, or a broken installation
+        why = f"{type(e).__name__}: {e}".strip()
+        raise RuntimeError_(f"--plot needs matplotlib, which cannot be imported here ({why}): "
+                            "pip install 'klint[plot]'") from e
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise RuntimeError_(f"--plot {path}: no such folder {folder}")
+
+
+#: the loss panel goes logarithmic when the loss spans more than this many decades
+LOG_DECADES = 2.0
+
+
+def loss_scale(values: list) -> tuple[str, dict]:
+    """The y scale of the loss panel: ``("log", {})`` for a positive loss spanning more than two
+    decades, ``("symlog", {"linthresh": t})`` for one that spans decades and crosses zero, else
+    ``("linear", {})``."""
+    finite = [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+    if len(finite) < 2:
+        return "linear", {}
+    lo, hi = min(finite), max(finite)
+    if lo > 0:
+        return ("log", {}) if math.log10(hi / lo) > LOG_DECADES else ("linear", {})
+    nonzero = [abs(v) for v in finite if v != 0]
+    if not nonzero:
+        return "linear", {}
+    big, small = max(nonzero), min(nonzero)
+    if lo < 0 < hi and math.log10(big / small) > LOG_DECADES:
+        return "symlog", {"linthresh": max(small, big * 1e-6)}
+    return "linear", {}
+
+
+def nan_step(records: list) -> int | None:
+    """The step at which the loss, gradients or weights first became NaN or infinite."""
+    for i, r in enumerate(records):
+        if r.get("nan"):
+            return r.get("step", i)
+    return None
+
+
+def figure(series: dict, title: str = ""):
+    """Gradient norm per layer, the loss and the learning rate over the steps (matplotlib, Agg)."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-    except ImportError as e:
+    except Exception as e:
         raise RuntimeError_("--plot needs matplotlib: pip install 'klint[plot]'") from e
     records = series.get("records") or []
     steps = [r.get("step", i) for i, r in enumerate(records)]
@@ -133,20 +184,43 @@ def plot(series: dict, path: Path, title: str = "") -> None:
                          color=colors(i / max(len(names) - 1, 1)))
     axes[0].set_yscale("log")
     axes[0].set_ylabel("gradient norm")
-    if len(series.get("layers") or []) <= 12:
+    if len(names) <= 12 and axes[0].lines:
         axes[0].legend(fontsize="small", ncol=2)
-    loss = [(s, r.get("loss")) for s, r in zip(steps, records) if isinstance(r.get("loss"), (int, float))]
-    axes[1].plot([p[0] for p in loss], [p[1] for p in loss], color="black")
-    axes[1].set_ylabel("loss")
+    loss = [(s, r.get("loss")) for s, r in zip(steps, records)
+            if isinstance(r.get("loss"), (int, float)) and math.isfinite(r["loss"])]
+    axes[1].plot([p[0] for p in loss], [p[1] for p in loss], color="black", label="loss")
+    scale, opts = loss_scale([p[1] for p in loss])
+    axes[1].set_yscale(scale, **opts)
+    axes[1].set_ylabel("loss" + ("" if scale == "linear" else f" ({scale})"))
     lr = [(s, r.get("lr")) for s, r in zip(steps, records) if isinstance(r.get("lr"), (int, float))]
     axes[2].plot([p[0] for p in lr], [p[1] for p in lr], color="tab:orange")
     axes[2].set_ylabel("learning rate")
     axes[2].set_xlabel("step")
+    bad = nan_step(records)
+    if bad is not None:
+        label = f"NaN/Inf at step {bad}"
+        for ax in axes:
+            ax.axvline(bad, color="tab:red", linestyle="--", linewidth=1.2, label=label if ax is axes[1] else None)
+        axes[1].annotate(label, xy=(bad, 1.0), xycoords=("data", "axes fraction"), xytext=(-4, -4),
+                         textcoords="offset points", ha="right", va="top", color="tab:red", fontsize="small")
+        axes[1].legend(fontsize="small", loc="upper left")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=100)
-    plt.close(fig)
+    return fig
+
+
+def plot(series: dict, path: Path, title: str = "") -> None:
+    """The figure of :func:`figure`, written as a PNG."""
+    fig = figure(series, title)
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.savefig(path, format="png", dpi=100)
+    except OSError as e:
+        raise RuntimeError_(f"--plot {path}: cannot write it: {e.strerror or e}") from e
+    finally:
+        plt.close(fig)
 
 
 def read_report(path: Path) -> dict:
@@ -173,4 +247,5 @@ def read_report(path: Path) -> dict:
             "steps": len(records), "data": "the monitored training run"}
 
 
-__all__ = ["CODES", "diagnose", "run_probe", "locate", "render", "plot", "read_report", "RuntimeError_"]
+__all__ = ["CODES", "diagnose", "run_probe", "locate", "render", "check_plot", "loss_scale", "nan_step", "figure",
+           "plot", "read_report", "RuntimeError_"]

@@ -435,6 +435,346 @@ def test_probe_writes_no_pycache_for_local_modules(tmp_path):
     assert sorted(snapshot_of(folder)) == sorted(before)
 
 
+# ------------------------------------------------------------------ the compiled loss, as fit() computes it
+
+#: A model evaluated on its first batch before fit() (which does not shuffle): that loss, with the
+#: regularization loss of the first layer, is what the probe's first step must compute.
+LOSS_CASE = """\
+import json
+import numpy as np
+import tensorflow as tf
+import keras
+
+rng = np.random.default_rng(1)
+n = 128
+x = rng.standard_normal((n, 6)).astype("float32")
+{data}
+inputs = keras.Input((6,))
+h = keras.layers.Dense(8, activation="relu", kernel_regularizer=keras.regularizers.l2(0.05))(inputs)
+{outputs}
+model = keras.Model(inputs, outputs)
+model.compile(optimizer=keras.optimizers.Adam(1e-3), {compile})
+reference = model.evaluate({evaluate}, verbose=0, return_dict=True)["loss"]
+with open("reference.json", "w") as f:
+    json.dump({{"loss": float(reference)}}, f)
+model.fit({fit}, epochs=1, shuffle=False, verbose=0)
+"""
+
+ARRAYS = {"evaluate": "x[:32], y[:32], batch_size=32", "fit": "x, y, batch_size=32"}
+SINGLE = "outputs = keras.layers.Dense({units}, activation={act!r})(h)"
+
+LOSS_CASES = {
+    "binary-1d-labels": dict(ARRAYS, data="y = (x[:, 0] > 0).astype('float32')  # shape (n,)",
+                             outputs=SINGLE.format(units=1, act="sigmoid"), compile="loss='binary_crossentropy'"),
+    "sparse-labels-n": dict(ARRAYS, data="y = rng.integers(0, 3, size=(n,))", outputs=SINGLE.format(units=3, act="softmax"),
+                            compile="loss='sparse_categorical_crossentropy'"),
+    "sparse-labels-n-1": dict(ARRAYS, data="y = rng.integers(0, 3, size=(n, 1))",
+                              outputs=SINGLE.format(units=3, act="softmax"),
+                              compile="loss=keras.losses.SparseCategoricalCrossentropy()"),
+    "categorical-one-hot": dict(ARRAYS, data="y = np.eye(3, dtype='float32')[rng.integers(0, 3, size=(n,))]",
+                                outputs=SINGLE.format(units=3, act="softmax"), compile="loss='categorical_crossentropy'"),
+    "hinge": dict(ARRAYS, data="y = rng.integers(0, 2, size=(n,)).astype('float32')",
+                  outputs=SINGLE.format(units=1, act="tanh"), compile="loss='hinge'"),
+    "poisson": dict(ARRAYS, data="y = rng.poisson(2.0, size=(n,)).astype('float32')",
+                    outputs=SINGLE.format(units=1, act="softplus"), compile="loss='poisson'"),
+    "kl-divergence": dict(ARRAYS, data="y = rng.uniform(0.05, 0.95, size=(n,)).astype('float32')",
+                          outputs=SINGLE.format(units=1, act="sigmoid"), compile="loss='kl_divergence'"),
+    "dict-outputs-and-targets": dict(
+        data="y = {'value': rng.standard_normal((n,)).astype('float32'), 'label': rng.integers(0, 3, size=(n,))}",
+        outputs="outputs = {'value': keras.layers.Dense(1, name='value')(h),\n"
+                "           'label': keras.layers.Dense(3, activation='softmax', name='label')(h)}",
+        compile="loss={'value': 'mse', 'label': 'sparse_categorical_crossentropy'}, "
+                "loss_weights={'value': 0.5, 'label': 2.0}",
+        evaluate="x[:32], {k: v[:32] for k, v in y.items()}, batch_size=32", fit="x, y, batch_size=32"),
+    "sample-weights": dict(
+        data="y = (x[:, 0] > 0).astype('float32')\nsw = rng.uniform(0.0, 3.0, size=(n,)).astype('float32')",
+        outputs=SINGLE.format(units=1, act="sigmoid"), compile="loss='binary_crossentropy'",
+        evaluate="x[:32], y[:32], sample_weight=sw[:32], batch_size=32", fit="x, y, sample_weight=sw, batch_size=32"),
+    "dataset-of-x-y-sample-weight": dict(
+        data="y = (x[:, 0] > 0).astype('float32')\nsw = rng.uniform(0.0, 3.0, size=(n,)).astype('float32')\n"
+             "ds = tf.data.Dataset.from_tensor_slices((x, y, sw)).batch(32)",
+        outputs=SINGLE.format(units=1, act="sigmoid"), compile="loss='binary_crossentropy'",
+        evaluate="ds.take(1)", fit="ds"),
+}
+
+
+@pytest.mark.parametrize("case", list(LOSS_CASES))
+def test_probe_loss_is_the_compiled_loss(tmp_path, case):
+    """The probe's first step computes the loss Keras computes for this model on the same batch before any
+    update (``evaluate``): rank handling, sample weights, several outputs, regularization once."""
+    path = script(tmp_path, "train.py", LOSS_CASE.format(**LOSS_CASES[case]))
+    r = klint("probe", path.name, "--steps", "3", "--output-format", "json", cwd=tmp_path)
+    assert r.returncode in (0, 1), r.stderr
+    assert "Traceback" not in r.stderr
+    series = json.loads(r.stdout)["series"]
+    assert series["data"] == ("the script's dataset" if case.startswith("dataset") else "the script's data")
+    reference = json.loads((tmp_path / "reference.json").read_text())["loss"]
+    first = series["records"][0]["loss"]
+    assert first == pytest.approx(reference, rel=1e-5, abs=1e-7), (first, reference)
+    assert len(series["records"]) == 3 and not any(rec["nan"] for rec in series["records"])
+
+
+HEALTHY_BINARY = """\
+import numpy as np
+import keras
+
+rng = np.random.default_rng(0)
+x = rng.standard_normal((256, 8)).astype("float32")
+y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype("float32")  # shape (256,)
+model = keras.Sequential([
+    keras.Input((8,)),
+    keras.layers.Dense(16, activation="relu", kernel_initializer="he_normal"),
+    keras.layers.Dense(1, activation="sigmoid"),
+])
+model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x, y, batch_size=32, epochs=5, verbose=0)
+"""
+
+DEEP_SIGMOID_1D = """\
+import numpy as np
+import keras
+
+rng = np.random.default_rng(0)
+x = rng.standard_normal((256, 16)).astype("float32")
+y = (x[:, 0] > 0).astype("float32")  # shape (256,)
+stack = [keras.layers.Dense(32, activation="sigmoid") for _ in range(10)]  # SIGMOID STACK
+model = keras.Sequential([keras.Input((16,)), *stack, keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="binary_crossentropy")
+model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+"""
+
+
+def test_probe_healthy_binary_classifier_with_1d_labels_is_clean(tmp_path):
+    path = script(tmp_path, "binary.py", HEALTHY_BINARY)
+    r = klint("probe", path.name, "--output-format", "json", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["findings"] == []
+    records = doc["series"]["records"]
+    assert len(records) == 50 and records[-1]["loss"] < records[0]["loss"]
+
+
+def test_probe_deep_sigmoid_stack_with_1d_labels_vanishes(tmp_path):
+    path = script(tmp_path, "deep.py", DEEP_SIGMOID_1D)
+    r = klint("probe", path.name, cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    found = [f for f in findings_of(r.stdout) if f[3].startswith("KL702")]
+    assert len(found) == 1, r.stdout
+    assert found[0][1] == line_of(DEEP_SIGMOID_1D, "SIGMOID STACK")
+    assert "sigmoid" in found[0][3] and "KL101" in found[0][3]
+
+
+SUBCLASSED = """\
+import numpy as np
+import keras
+
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = keras.layers.Dense(32, activation="relu", kernel_initializer="he_normal")
+        self.dead = keras.layers.Dense(32, activation="relu", bias_initializer=keras.initializers.Constant(-10.0))  # DEAD
+        self.head = keras.layers.Dense(1, activation="sigmoid")
+
+    def call(self, x):
+        return self.head(self.dead(self.hidden(x)))
+
+
+rng = np.random.default_rng(0)
+x = rng.standard_normal((256, 8)).astype("float32")
+y = (x[:, 0] > 0).astype("float32")
+model = Net()  # built by fit() on its first batch
+model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+"""
+
+
+def test_probe_subclassed_model_built_on_its_first_batch(tmp_path):
+    """A subclassed model that fit() would build is built on the first batch and probed, with the activation
+    statistics of its layers (read from their calls): the dead layer is found on the line that built it."""
+    path = script(tmp_path, "sub.py", SUBCLASSED)
+    r = klint("probe", path.name, "--steps", "12", "--output-format", "json", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    series = doc["series"]
+    assert series["layers"] == ["dense", "dense_1", "dense_2"] and series["data"] == "the script's data"
+    stats = [rec["activations"] for rec in series["records"] if rec.get("activations")]
+    assert len(stats) == 3  # steps 0, 10 and 11
+    for s in stats:
+        assert s["dense"]["dead"] < 0.5 and s["dense_1"]["dead"] == 1.0 and "saturated" in s["dense_2"]
+    dead = [f for f in doc["findings"] if f["code"] == "KL703"]
+    assert [f["layer"] for f in dead] == ["dense_1"]
+    assert dead[0]["location"]["row"] == line_of(SUBCLASSED, "# DEAD")
+    norms = series["records"][0]["grad_norm"]
+    assert norms["dense_2"] > 0 and norms["dense_1"] == 0.0 and norms["dense"] == 0.0  # nothing flows through dense_1
+
+
+UNSEEDED = """\
+import numpy as np
+import keras
+
+x = np.random.standard_normal((256, 8)).astype("float32")
+y = (x[:, 0] > 0).astype("float32")
+model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dropout(0.3),
+                          keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(x, y, batch_size=32, epochs=1, verbose=0)  # shuffled
+"""
+
+
+def test_probe_runs_are_seeded_and_reproducible(tmp_path):
+    """The script seeds nothing and trains with dropout on shuffled data: the same --seed gives the same
+    series, another seed another one."""
+    path = script(tmp_path, "unseeded.py", UNSEEDED)
+
+    def series(seed: int) -> dict:
+        r = klint("probe", path.name, "--steps", "8", "--seed", str(seed), "--output-format", "json", cwd=tmp_path)
+        assert r.returncode in (0, 1), r.stderr
+        return json.loads(r.stdout)["series"]
+
+    a, b, c = series(7), series(7), series(8)
+    assert a["records"] == b["records"] and a["seed"] == 7
+    assert a["records"][0]["loss"] != c["records"][0]["loss"]
+    r = klint("probe", path.name, "--seed", "-1", cwd=tmp_path)
+    assert r.returncode == 2 and "--seed" in r.stderr and "Traceback" not in r.stderr
+
+
+COMPILED_THEN_RAISES = """\
+import keras
+
+model = keras.Sequential([
+    keras.Input((10,)),
+    keras.layers.Embedding(50, 8),
+    keras.layers.Flatten(),
+    keras.layers.Dense(16, activation="relu", kernel_initializer="he_normal"),
+    keras.layers.Dense(3, activation="softmax"),
+])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+open("data/train.csv")  # RAISES
+model.fit(x, y)
+"""
+
+
+def test_probe_without_data_trains_the_last_compiled_model_on_synthetic_data(tmp_path):
+    """fit() is never reached: the last compiled model is probed on synthetic data shaped from it (token ids
+    for its Embedding, integer labels for its sparse loss), with a warning that says why."""
+    path = script(tmp_path, "nodata.py", COMPILED_THEN_RAISES)
+    r = klint("probe", path.name, "--steps", "5", "--output-format", "json", cwd=tmp_path)
+    assert r.returncode in (0, 1), r.stderr
+    series = json.loads(r.stdout)["series"]
+    assert series["data"] == "synthetic data shaped from the model"
+    assert len(series["records"]) == 5 and all(math.isfinite(rec["loss"]) for rec in series["records"])
+    warning = [line for line in r.stderr.splitlines() if line.startswith("klint: warning:")]
+    assert len(warning) == 1 and "FileNotFoundError" in warning[0]
+    assert f"line {line_of(COMPILED_THEN_RAISES, '# RAISES')}" in warning[0]
+    assert "Traceback" not in r.stderr
+
+    # a subclassed model that was never built: nothing to shape synthetic data from
+    script(tmp_path, "unbuilt.py", "import keras\n\n\nclass Net(keras.Model):\n    def __init__(self):\n"
+                                   "        super().__init__()\n        self.d = keras.layers.Dense(1)\n\n"
+                                   "    def call(self, x):\n        return self.d(x)\n\n\nmodel = Net()\n"
+                                   "model.compile(optimizer='adam', loss='mse')\nraise RuntimeError('no data')\n")
+    r = klint("probe", "unbuilt.py", cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    err = r.stderr.strip()
+    assert err.startswith("klint: error:") and len(err.splitlines()) == 1
+    assert "input shape is unknown" in err and "RuntimeError" in err
+
+
+#: runs the probe as ``klint probe`` does, with a capture whose snapshot says the data was a stand-in
+STANDIN_PROBE = """\
+import sys
+sys.path.insert(0, {model_dir!r})
+import capture
+import probe
+
+made = capture.snapshot
+
+
+def snapshot(rec, status, error):
+    snap = made(rec, status, error)
+    snap["standins"] = [{{"kind": "package", "name": "matplotlib", "detail": "matplotlib is not installed"}},
+                        {{"kind": "data", "name": "keras.datasets.mnist", "detail": "synthetic MNIST data"}}]
+    return snap
+
+
+capture.snapshot = snapshot
+sys.exit(probe.main(sys.argv[1:]))
+"""
+
+
+def test_probe_says_when_its_data_is_the_captures_stand_in(tmp_path):
+    import klint.model
+
+    model_dir = str(Path(klint.model.__file__).parent)
+    script(tmp_path, "run_probe.py", STANDIN_PROBE.format(model_dir=model_dir))
+    path = script(tmp_path, "binary.py", HEALTHY_BINARY)
+    env = {**TF_ENV, "PYTHONHASHSEED": "0"}  # the probe's own seed: no restart, so the patched capture stays
+    r = subprocess.run([sys.executable, "run_probe.py", path.name, "out.json", "--steps", "3"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads((tmp_path / "out.json").read_text())
+    assert result["error"] is None
+    assert result["probe"]["data"] == "synthetic data from the capture (synthetic MNIST data)"
+
+
+# ------------------------------------------------------------------ --plot
+
+
+def test_probe_plot_without_matplotlib_fails_before_the_run(tmp_path):
+    broken = tmp_path / "site" / "matplotlib"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('no matplotlib in this environment')\n")
+    path = script(tmp_path, "train.py", "open('ran.txt', 'w').close()\n" + HEALTHY_BINARY)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")])}
+    r = klint("probe", path.name, "--plot", "out.png", cwd=tmp_path, env=env, timeout=60)
+    assert r.returncode == 2 and r.stdout == ""
+    err = r.stderr.strip()
+    assert err.startswith("klint: error: --plot needs matplotlib") and "no matplotlib in this environment" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not (tmp_path / "ran.txt").exists() and not (tmp_path / "out.png").exists()  # the script never ran
+
+    r = klint("probe", path.name, "--plot", "missing/out.png", cwd=tmp_path, timeout=60)
+    assert r.returncode == 2 and "no such folder" in r.stderr and not (tmp_path / "ran.txt").exists()
+
+
+def test_plot_loss_scale_and_nan_marker(tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from klint import runtime
+
+    assert runtime.loss_scale([1000.0, 30.0, 0.5]) == ("log", {})
+    assert runtime.loss_scale([2.0, 1.0, 0.5]) == ("linear", {})
+    assert runtime.loss_scale([5.0, 50.0]) == ("linear", {})  # one decade
+    scale, opts = runtime.loss_scale([-500.0, -2.0, 0.01, 3.0])
+    assert scale == "symlog" and opts["linthresh"] == pytest.approx(0.01)
+    assert runtime.loss_scale([-1.0, 0.5, 1.0]) == ("linear", {})  # crosses zero within a decade
+    assert runtime.loss_scale([float("nan"), 1.0]) == ("linear", {})
+
+    def rec(step, loss, nan=False):
+        return {"step": step, "loss": loss, "lr": 0.1, "nan": nan, "grad_norm": {"dense": 1.0 + step}}
+
+    series = {"layers": ["dense"], "records": [rec(0, 0.7), rec(1, 40.0), rec(2, 3000.0), rec(3, None, nan=True)]}
+    assert runtime.nan_step(series["records"]) == 3
+    fig = runtime.figure(series, "t")
+    grad_ax, loss_ax, lr_ax = fig.axes[:3]
+    assert loss_ax.get_yscale() == "log" and grad_ax.get_yscale() == "log" and lr_ax.get_yscale() == "linear"
+    for ax in (grad_ax, loss_ax, lr_ax):
+        marks = [line for line in ax.get_lines() if list(line.get_xdata()) == [3, 3]]
+        assert len(marks) == 1, ax
+    assert any("NaN/Inf at step 3" in t.get_text() for t in loss_ax.texts)
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["loss", "NaN/Inf at step 3"]
+
+    clean = runtime.figure({"layers": ["dense"], "records": [rec(i, 1.0 / (i + 1)) for i in range(5)]})
+    assert clean.axes[1].get_yscale() == "linear"
+    assert not [line for line in clean.axes[1].get_lines() if len(set(line.get_xdata())) == 1]
+    assert not clean.axes[1].texts
+    runtime.plot(series, tmp_path / "nan.png")
+    assert_png(tmp_path / "nan.png")
+
+
 # ------------------------------------------------------------------ TrainingMonitor and klint report
 
 
