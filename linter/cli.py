@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from klint import __version__
-from klint.config import DEFAULT_EXCLUDE, ConfigError, find_config, load_config, validate_selectors
+from klint.config import (DEFAULT_EXCLUDE, GRAPH_DATA_MODES, ConfigError, find_config, load_config,
+                          validate_selectors)
 from klint.engine import (KERAS_MARKERS, MAX_FIX_PASSES, DecodeError, EncodeError, FileResult, Linter, Problem,
                           decode, encode, mentions_keras, write_atomic)
 from klint.output import FORMATS, diagnostics_for, display_path, render, statistics
@@ -97,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--python", help="the interpreter that runs the scripts (default: klint's own)")
     g.add_argument("--timeout", type=_seconds, help="seconds a script may take to reach training (default: 60)")
     g.add_argument("--no-cache", action="store_true", help="do not read or write cached model snapshots")
+    g.add_argument("--graph-data", choices=GRAPH_DATA_MODES, default=None,
+                   help="'synthetic' (default): data the script cannot get, and missing plotting or progress "
+                        "packages, are stood in for; 'real': the script gets only what exists")
 
     pr = sub.add_parser("probe", help="train a script's model for a few steps and diagnose it (runs your code)")
     pr.add_argument("script")
@@ -129,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = _on_terminate()
     try:
         if args.command == "rule":
             return cmd_rule(args)
@@ -148,8 +153,29 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except Terminated:
+        return 128 + signal.SIGTERM
     except BrokenPipeError:
         return EXIT_OK
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(BaseException):
+    """SIGTERM (a pre-commit or CI timeout, ``kill``): unwinds like Ctrl-C, so that the worker processes
+    and every script the model view or the probe started are stopped before klint exits."""
+
+
+def _on_terminate():
+    """Turn SIGTERM into :class:`Terminated` in this process; the previous handler, to restore."""
+    def handler(signum, frame):
+        raise Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave the signal as it is
+        return None
 
 
 def cmd_runtime(args) -> int:
@@ -242,7 +268,7 @@ def cmd_check(args) -> int:
         return check_stdin(args, cfg, linter, fixing, unsafe)
 
     files, problems = collect_files(paths, cfg)
-    results = run_files(files, cfg, linter, fixing, jobs=args.jobs)
+    results = once_across_files(run_files(files, cfg, linter, fixing, jobs=args.jobs))
 
     diags = []
     fixed_total = 0
@@ -291,6 +317,28 @@ def cmd_check(args) -> int:
     return EXIT_FINDINGS if diags else EXIT_OK
 
 
+def once_across_files(results: list) -> list:
+    """Each model-view finding once: a model built in ``model.py`` and captured from ``train.py``, which
+    imports it, is reported at its construction line in ``model.py`` by both captures. The finding of
+    the file itself (which carries the fix) is kept, else the first."""
+    def key(path, f):
+        return (os.path.realpath(f.filename or path), f.code, f.row, f.col)
+
+    own = {key(path, f) for path, res in results for f in res.findings if f.view == "model" and not f.filename}
+    seen: set = set()
+    for path, res in results:
+        kept = []
+        for f in res.findings:
+            if f.view == "model" and f.filename:
+                k = key(path, f)
+                if k in own or k in seen:
+                    continue
+                seen.add(k)
+            kept.append(f)
+        res.findings = kept
+    return results
+
+
 def graph_options(args, cfg):
     """The model view's settings, or None when it is off."""
     on = cfg.graph if args.graph is None else args.graph
@@ -301,8 +349,9 @@ def graph_options(args, cfg):
     timeout = args.timeout if args.timeout is not None else (cfg.timeout or DEFAULT_TIMEOUT)
     python = args.python or cfg.python or sys.executable
     cache = None if args.no_cache else cfg.root / ".klint_cache" / "model"
+    data = args.graph_data or cfg.graph_data
     return CaptureOptions(python=python, timeout=timeout, factories=list(cfg.model_factories), root=cfg.root,
-                          cache_dir=cache)
+                          cache_dir=cache, data=data)
 
 
 def print_warnings(results) -> None:
@@ -889,6 +938,10 @@ def _work(tasks: int, results: int, output: int, inherited: list[int], check, it
         os.dup2(output, 1)
         os.dup2(output, 2)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which kills the workers
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # its capture servers stop their scripts when it dies
+        from klint.model.capture import die_with_parent
+
+        die_with_parent()  # and it dies with klint, even when klint is killed outright
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         runner = sys.modules.get("klint.model.runner")
         if runner is not None:

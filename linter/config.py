@@ -50,6 +50,7 @@ class Config:
     python: str | None = None
     timeout: float | None = None
     model_factories: list[str] = field(default_factory=list)
+    graph_data: str = "synthetic"
 
     # ------------------------------------------------------------ selection
 
@@ -165,8 +166,10 @@ _KEYS = {
     "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "fix",
     "unsafe-fixes", "rules",
 }
+#: The model view's data modes: stand-ins for missing data and display packages, or the script's own only.
+GRAPH_DATA_MODES = ("synthetic", "real")
 #: Keys of the model view.
-_RESERVED = {"graph", "python", "timeout", "model-factories"}
+_RESERVED = {"graph", "python", "timeout", "model-factories", "graph-data"}
 
 
 def load_config(path: Path | None) -> Config:
@@ -233,10 +236,12 @@ def _check_reserved(k: str, v: Any, where: str, name: str) -> None:
         # TOML has nan and inf: nan > 0 is false, but inf would wait for a hanging script forever
         "timeout": isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0,
         "model-factories": isinstance(v, list) and all(isinstance(x, str) and ":" in x for x in v),
+        "graph-data": v in GRAPH_DATA_MODES,
     }[k]
     if not ok:
         expected = {"graph": "true or false", "python": "a path", "timeout": "a positive finite number of seconds",
-                    "model-factories": "a list of 'module:function' strings"}[k]
+                    "model-factories": "a list of 'module:function' strings",
+                    "graph-data": " or ".join(f"'{m}'" for m in GRAPH_DATA_MODES)}[k]
         raise ConfigError(f"{where}: bad value for '{name}': {v!r} (expected {expected})")
 
 

@@ -304,6 +304,10 @@ class Linter:
                     "KL003", "internal-error",
                     f"rule {rule.code} failed on the model view: {type(e).__name__}: {e} "
                     f"({Path(tb.filename).name}:{tb.lineno})"))
+        assumed = sorted({a for u in res.snapshot.get("standins") or [] for a in u.get("assumed") or []})
+        if assumed:  # the model's shapes may follow values klint chose for the synthetic data
+            for f in ctx.findings:
+                f.message += f" (judged on a model built with synthetic data; klint assumed {', '.join(assumed)})"
         return ctx.findings
 
     def place(self, findings: list[Finding], module: cst.Module, text: str, positions: Positions,

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import runpy
 import sys
 import traceback
 
@@ -29,6 +28,21 @@ SNAPSHOT_VERSION = 1
 FACTORY_NAMES = ("build_model", "make_model", "get_model", "create_model")
 _LIBRARY_MARKERS = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep,
                     os.sep + "lib" + os.sep + "python")
+
+
+def _standins():
+    """The stand-ins module beside this file, loaded under a name no project module can have."""
+    import importlib.util
+
+    name = "_klint_capture_standins"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(
+            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), "standins.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
 
 
 class StopCapture(BaseException):
@@ -51,6 +65,7 @@ class Recorder:
         self.clip_calls = 0
         self.opened: set = set()  # project files the script read
         self.factory_errors: list = []
+        self.standins = _standins().Standins()
 
     # ------------------------------------------------------------ sites
 
@@ -244,6 +259,13 @@ def install(rec: Recorder):
             raise StopCapture()
 
         setattr(BaseOptimizer, name, apply_patch)
+
+    try:  # a picture of the model is written into the project's folder: not by klint's run
+        from keras.src.utils import model_visualization
+
+        _standins().in_place(model_visualization.plot_model, lambda orig, *a, **k: None)
+    except ImportError:  # pragma: no cover - other Keras layouts
+        pass
 
     try:
         import tensorflow as tf
@@ -534,14 +556,20 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--factory", action="append", default=[])
     ap.add_argument("--no-auto-factories", action="store_true")
     ap.add_argument("--source", default=None, help="run this text as SCRIPT (the file on disk may be older)")
+    ap.add_argument("--data", choices=("synthetic", "real"), default="synthetic",
+                    help="stand in for data the script cannot get and for missing display packages, or not")
     a = ap.parse_args(argv)
-    run_one(a.script, a.out, a.root, a.factory, a.source, a.no_auto_factories)
+    run_one(a.script, a.out, a.root, a.factory, a.source, a.no_auto_factories, a.data)
     return 0
 
 
 def run_one(script: str, out: str, root: str | None, factories: list, source: str | None,
-            no_auto_factories: bool = False) -> None:
-    """Run one script to its first training call and write its snapshot to ``out``."""
+            no_auto_factories: bool = False, data: str = "synthetic") -> None:
+    """Run one script to its first training call and write its snapshot to ``out``.
+
+    ``data="synthetic"``: data the script cannot get, and display packages
+    that are not installed, are stood in for (see ``standins.py``).
+    """
     script = os.path.realpath(script)
     root = os.path.realpath(root or os.path.dirname(script))
     rec = Recorder(root, script)
@@ -552,20 +580,20 @@ def run_one(script: str, out: str, root: str | None, factories: list, source: st
         write(out, {"version": SNAPSHOT_VERSION, "status": "error", "trigger": None, "trigger_site": None,
                     "error": {"type": type(e).__name__, "message": str(e), "file": None, "line": None,
                               "where": "import keras"},
-                    "models": [], "optimizers": []})
+                    "models": [], "optimizers": [], "data": data, "standins": []})
         return
     install(rec)
     track_files(rec)
+    if data == "synthetic":
+        rec.standins.install_packages()
+        rec.standins.install_data()
     sys.path.insert(0, os.path.dirname(script))
     if root not in sys.path:
         sys.path.insert(1, root)
     sys.argv = [script]
     namespace: dict = {}
     try:
-        if source:
-            namespace = run_text(script, source)
-        else:
-            namespace = runpy.run_path(script, run_name="__main__")
+        run_script(script, source or script, namespace)
     except StopCapture:
         status = "trained"
     except SystemExit as e:
@@ -575,7 +603,7 @@ def run_one(script: str, out: str, root: str | None, factories: list, source: st
     except BaseException as e:
         status = "error"
         site = rec.nearest_project_frame(e.__traceback__)
-        error = {"type": type(e).__name__, "message": str(e)[:2000],
+        error = {"type": type(e).__name__, "message": error_message(e)[:2000],
                  "file": site["file"] if site else None, "line": site["line"] if site else None,
                  "traceback": "".join(traceback.format_exception(type(e), e, e.__traceback__))[-4000:]}
     if status != "trained" and not _has_models(rec):
@@ -586,7 +614,24 @@ def run_one(script: str, out: str, root: str | None, factories: list, source: st
         snap = {"version": SNAPSHOT_VERSION, "status": "error", "trigger": rec.trigger, "trigger_site": None,
                 "error": {"type": type(e).__name__, "message": f"klint could not read the model: {e}",
                           "file": None, "line": None}, "models": [], "optimizers": []}
+    snap["data"] = data
+    snap["standins"] = rec.standins.used
     write(out, snap)
+
+
+def error_message(e: BaseException) -> str:
+    """The exception's message. An error raised inside a ``tf.function`` starts with the traced call
+    stack ("in user code: File ..."): its message proper is the last line, "Type: message"."""
+    text = str(e)
+    if text.lstrip().startswith("in user code:"):
+        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+        for line in reversed(lines):
+            head, sep, rest = line.partition(": ")
+            if sep and head.isidentifier() and (head.endswith("Error") or head.endswith("Exception")):
+                return rest
+        if lines:
+            return lines[-1]
+    return text
 
 
 def serve() -> int:
@@ -602,6 +647,7 @@ def serve() -> int:
         print(json.dumps({"ready": False, "error": f"{type(e).__name__}: {e}"}), flush=True)
         return 0
     print(json.dumps({"ready": True}), flush=True)
+    parent = os.getppid()
     for line in sys.stdin:
         try:
             req = json.loads(line)
@@ -612,6 +658,7 @@ def serve() -> int:
             code = 1
             try:
                 os.setsid()
+                die_with_parent()
                 devnull = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(devnull, 0)
                 log = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -619,7 +666,7 @@ def serve() -> int:
                 os.dup2(log, 2)
                 os.chdir(os.path.dirname(os.path.realpath(req["script"])))
                 run_one(req["script"], req["out"], req.get("root"), req.get("factories", []), req.get("source"),
-                        req.get("no_auto_factories", False))
+                        req.get("no_auto_factories", False), req.get("data", "synthetic"))
                 code = 0
             except BaseException:
                 traceback.print_exc()
@@ -630,28 +677,73 @@ def serve() -> int:
                 finally:
                     os._exit(code)
         print(json.dumps({"pid": pid}), flush=True)
-        _, status = os.waitpid(pid, 0)
+        status = _wait_child(pid, parent)
+        if status is None:  # klint is gone: so is the script, with every process it started
+            os._exit(0)
         print(json.dumps({"pid": pid, "status": status}), flush=True)
     return 0
 
 
-def run_text(script: str, source_path: str) -> dict:
-    """Run the text in ``source_path`` as the module ``__main__`` whose file is ``script``."""
+def _wait_child(pid: int, parent: int) -> int | None:
+    """The child's wait status; None when klint went away first (its process ended, or the request pipe
+    closed), after killing the child's whole process group."""
+    import select
+
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        # klint sends nothing while a script runs: input now means its end of the pipe has closed
+        ready, _, _ = select.select([sys.stdin], [], [], 0.1)
+        if ready or os.getppid() != parent:
+            try:
+                os.killpg(pid, 9)
+            except OSError:
+                pass
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            return None
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (PR_SET_PDEATHSIG); elsewhere, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run_script(script: str, source_path: str, namespace: dict) -> None:
+    """Run the file ``source_path`` as the module ``__main__`` whose file is ``script``, in ``namespace``.
+
+    The namespace is the caller's, so that what the script defined before it
+    raised (a ``build_model()`` function, say) is still there afterwards.
+    """
     import types
 
-    with open(source_path, encoding="utf-8") as f:
-        code = compile(f.read(), script, "exec")
+    with open(source_path, "rb") as f:  # bytes: compile() reads the coding cookie as Python does
+        code = compile(f.read(), script, "exec", dont_inherit=True)
     module = types.ModuleType("__main__")
-    module.__file__ = script
-    module.__builtins__ = __builtins__
+    namespace.update(module.__dict__)
+    namespace.update({"__file__": script, "__builtins__": __builtins__, "__spec__": None, "__loader__": None,
+                      "__cached__": None})
+    module.__dict__.update(namespace)
     saved = sys.modules.get("__main__")
     sys.modules["__main__"] = module
     try:
         exec(code, module.__dict__)
     finally:
+        namespace.clear()
+        namespace.update(module.__dict__)
         if saved is not None:
             sys.modules["__main__"] = saved
-    return module.__dict__
 
 
 def _has_models(rec: Recorder) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 from klint import __version__
 
 CAPTURE = Path(__file__).with_name("capture.py")
+STANDINS = Path(__file__).with_name("standins.py")
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -44,12 +45,14 @@ class CaptureOptions:
     factories: list = field(default_factory=list)
     root: Path | None = None
     cache_dir: Path | None = None
+    data: str = "synthetic"  # "synthetic": stand-ins for missing data and display packages; "real": none
 
 
 def cache_key(script: Path, source: bytes, opts: CaptureOptions) -> str:
     """What the capture depends on besides the files it reads (checked separately)."""
     h = hashlib.sha256()
-    for part in (__version__, CAPTURE.read_bytes().hex()[:64], str(script.resolve()), opts.python,
+    code = hashlib.sha256(CAPTURE.read_bytes() + STANDINS.read_bytes()).hexdigest()
+    for part in (__version__, code, str(script.resolve()), opts.python, opts.data,
                  os.environ.get("KERAS_BACKEND", ""), json.dumps(sorted(opts.factories))):
         h.update(part.encode() + b"\0")
     h.update(source)
@@ -68,9 +71,11 @@ def capture(script: Path, source: bytes, opts: CaptureOptions) -> CaptureResult:
         except (OSError, ValueError):
             pass
     res = run_capture(script, opts, source)
-    if cache_file is not None and res.snapshot is not None and not res.extra.get("timeout"):
+    if cache_file is not None and cacheable(res):
         try:
             deps = {p: _digest(p) for p in res.snapshot.get("dependencies") or []}
+            # data the capture stood in for must still be missing for the snapshot to hold
+            deps.update({p: None for p in missing_data(res.snapshot)})
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache_file.with_suffix(".tmp")
             tmp.write_text(json.dumps({"snapshot": res.snapshot, "warning": res.warning, "line": res.line,
@@ -79,6 +84,21 @@ def capture(script: Path, source: bytes, opts: CaptureOptions) -> CaptureResult:
         except OSError:
             pass
     return res
+
+
+def cacheable(res: CaptureResult) -> bool:
+    """Whether a capture's result holds until its inputs change. A script that raised or exited may
+    do otherwise in another environment (a package installed, a data file downloaded, a network that
+    answers), which the cache key does not know: such results are not cached."""
+    snap = res.snapshot
+    if snap is None or res.extra.get("timeout"):
+        return False
+    return not snap.get("error") and not snap.get("factory_errors")
+
+
+def missing_data(snap: dict) -> list[str]:
+    """The data paths the capture found missing and stood in for."""
+    return sorted({p for u in snap.get("standins") or [] for p in u.get("missing") or [] if os.path.isabs(p)})
 
 
 def _digest(path: str) -> str | None:
@@ -90,7 +110,7 @@ def _digest(path: str) -> str | None:
 
 def _dependencies_unchanged(deps: dict) -> bool:
     """Whether the project modules and files a cached capture read are as they were."""
-    return all(_digest(p) == h for p, h in deps.items())
+    return all(not os.path.exists(p) if h is None else _digest(p) == h for p, h in deps.items())
 
 
 def factories_for(script: Path, factories: list, root: Path) -> list:
@@ -131,12 +151,12 @@ def run_capture(script: Path, opts: CaptureOptions, source: bytes | None = None)
         outcome = None
         if server is not None:
             outcome = server.run({"script": str(script), "out": str(out), "log": str(Path(td) / "output.log"),
-                                  "root": root, "factories": factories,
+                                  "root": root, "factories": factories, "data": opts.data,
                                   "source": str(text) if text else None}, opts.timeout)
             if outcome is None:  # the server died: start afresh next time, and run this one alone
                 _SERVERS.pop(opts.python, None)
         if outcome is None:
-            cmd = [opts.python, str(CAPTURE), str(script), str(out), "--root", root]
+            cmd = [opts.python, str(CAPTURE), str(script), str(out), "--root", root, "--data", opts.data]
             for f in factories:
                 cmd += ["--factory", f]
             if text is not None:
@@ -150,13 +170,47 @@ def run_capture(script: Path, opts: CaptureOptions, source: bytes | None = None)
                                        "(raise `timeout` in [tool.klint] if it needs longer)",
                                  stdout=output, extra={"timeout": True})
         if not out.is_file():
-            tail = (output.strip().splitlines() or ["no output"])[-1]
-            return CaptureResult(None, f"the capture process failed (exit code {code}): {tail}", stdout=output)
+            lines = output.strip().splitlines()
+            if code not in (None, 0) and code > 0:  # the script ended the process itself (os._exit)
+                why = f"the script ended its process with exit code {code} before training"
+                return CaptureResult(None, why + (f": {lines[-1]}" if lines else ""), stdout=output)
+            tail = (lines or ["no output"])[-1]
+            return CaptureResult(None, f"the capture process failed ({_exit_status(code)}): {tail}", stdout=output)
         try:
             snap = json.loads(out.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             return CaptureResult(None, f"unreadable snapshot: {e}", stdout=output)
     return describe(snap, script, opts, output)
+
+
+def _exit_status(code: int | None) -> str:
+    if code is None:
+        return "no exit status"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def standins_said(snap: dict) -> str | None:
+    """What the model was built with, for the warning line: "built with synthetic MNIST data;
+    matplotlib stubbed"."""
+    used = snap.get("standins") or []
+    data = [u["detail"] for u in used if u.get("kind") == "data"]
+    downloads = [u["detail"] for u in used if u.get("kind") == "download"]
+    packages = [u["name"] for u in used if u.get("kind") == "package"]
+    assumed = sorted({a for u in used for a in u.get("assumed") or []})
+    parts = []
+    if data:
+        parts.append("built with " + ", ".join(dict.fromkeys(data)) + (
+            f" (klint assumed {', '.join(assumed)})" if assumed else ""))
+    if downloads:
+        parts.append("not downloaded: " + ", ".join(dict.fromkeys(downloads)))
+    if packages:
+        parts.append(", ".join(packages) + " stubbed")
+    return "; ".join(parts) if parts else None
 
 
 def describe(snap: dict, script: Path, opts: CaptureOptions, output: str) -> CaptureResult:
@@ -192,14 +246,21 @@ def describe(snap: dict, script: Path, opts: CaptureOptions, output: str) -> Cap
     if snap.get("factory_errors"):
         extra = "; ".join(snap["factory_errors"])
         res.warning = f"{res.warning}; {extra}" if res.warning else extra
+    said = standins_said(snap)
+    if said:
+        res.warning = f"{said}; {res.warning}" if res.warning else said
+        res.extra["standins"] = said
     return res
 
 
 def _one_shot(cmd: list, script: Path, timeout: float):
     """Run one capture in its own interpreter: (timed out, exit code, output), or a CaptureResult on failure."""
     try:
+        from klint.model.capture import die_with_parent
+
         proc = subprocess.Popen(cmd, cwd=str(script.parent), env=capture_env(), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=die_with_parent)
     except OSError as e:
         return CaptureResult(None, f"cannot start {cmd[0]}: {e.strerror or e}")
     timed_out = False
@@ -281,7 +342,9 @@ class CaptureServer:
             output = Path(request["log"]).read_text(encoding="utf-8", errors="replace")
         except OSError:
             output = ""
-        return timed_out, (done or {}).get("status"), output
+        status = (done or {}).get("status")
+        code = os.waitstatus_to_exitcode(status) if isinstance(status, int) else None
+        return timed_out, code, output
 
     def close(self) -> None:
         try:
