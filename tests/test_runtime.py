@@ -681,41 +681,29 @@ def test_probe_without_data_trains_the_last_compiled_model_on_synthetic_data(tmp
     assert "input shape is unknown" in err and "RuntimeError" in err
 
 
-#: runs the probe as ``klint probe`` does, with a capture whose snapshot says the data was a stand-in
-STANDIN_PROBE = """\
-import sys
-sys.path.insert(0, {model_dir!r})
-import capture
-import probe
+MNIST_PROBE = """\
+import keras
 
-made = capture.snapshot
-
-
-def snapshot(rec, status, error):
-    snap = made(rec, status, error)
-    snap["standins"] = [{{"kind": "package", "name": "matplotlib", "detail": "matplotlib is not installed"}},
-                        {{"kind": "data", "name": "keras.datasets.mnist", "detail": "synthetic MNIST data"}}]
-    return snap
-
-
-capture.snapshot = snapshot
-sys.exit(probe.main(sys.argv[1:]))
+(x, y), _ = keras.datasets.mnist.load_data()
+x = x[:256].reshape(-1, 784).astype("float32") / 255.0
+model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32, activation="relu", kernel_initializer="he_normal"),
+                          keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x, y[:256], batch_size=32)
 """
 
 
 def test_probe_says_when_its_data_is_the_captures_stand_in(tmp_path):
-    import klint.model
-
-    model_dir = str(Path(klint.model.__file__).parent)
-    script(tmp_path, "run_probe.py", STANDIN_PROBE.format(model_dir=model_dir))
-    path = script(tmp_path, "binary.py", HEALTHY_BINARY)
-    env = {**TF_ENV, "PYTHONHASHSEED": "0"}  # the probe's own seed: no restart, so the patched capture stays
-    r = subprocess.run([sys.executable, "run_probe.py", path.name, "out.json", "--steps", "3"], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=300, env=env, check=False)
-    assert r.returncode == 0, r.stderr[-3000:]
-    result = json.loads((tmp_path / "out.json").read_text())
-    assert result["error"] is None
-    assert result["probe"]["data"] == "synthetic data from the capture (synthetic MNIST data)"
+    """MNIST is not in this (empty) Keras cache: the capture gives the script synthetic MNIST, and the
+    probe trains on it and says so."""
+    (tmp_path / "keras_home").mkdir()
+    path = script(tmp_path, "mnist.py", MNIST_PROBE)
+    r = klint("probe", path.name, "--steps", "3", "--output-format", "json", cwd=tmp_path,
+              env={**TF_ENV, "KERAS_HOME": str(tmp_path / "keras_home")}, timeout=300)
+    assert r.returncode in (0, 1), r.stderr[-3000:]
+    result = json.loads(r.stdout)
+    assert "synthetic data from the capture (synthetic MNIST data)" in json.dumps(result)
+    assert not any((tmp_path / "keras_home").rglob("*.npz"))  # nothing was downloaded
 
 
 # ------------------------------------------------------------------ --plot
