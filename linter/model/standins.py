@@ -618,7 +618,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         top = spec.name.partition(".")[0]
         if top in DATA_PACKAGES:
-            module = self.standins.tfds_module() if spec.name == top else _TfdsSub(spec.name, self.standins)
+            module = self.standins.tfds_module() if spec.name == top else StandInModule(spec.name)
             if spec.name == top:
                 self.standins.record("package", top, f"{top} stood in for (not installed)")
             return module
@@ -631,11 +631,6 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 # ------------------------------------------------------ tensorflow_datasets
-
-class _TfdsSub(StandInModule):
-    def __init__(self, name, standins):
-        super().__init__(name)
-
 
 def _tfds_standin(standins: Standins) -> types.ModuleType:
     mod = StandInModule("tensorflow_datasets")
