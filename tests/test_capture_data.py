@@ -335,6 +335,85 @@ def test_graph_data_config_value_is_checked(tmp_path, python):
     assert rc == 2 and "graph-data" in err and "Traceback" not in err
 
 
+# ------------------------------------------------------------------ tables read from missing files
+
+HEART = '''
+import numpy as np
+import pandas as pd
+import keras
+
+df = pd.read_csv("data/heart.csv")
+val = df.sample(frac=0.2, random_state=1)
+train = df.drop(val.index)
+y = train.pop("target").to_numpy()
+x = train.drop(columns=["thal"]).to_numpy("float32")
+extra = np.loadtxt("data/extra.txt", delimiter=",")
+inputs = keras.Input((x.shape[1],))
+hidden = keras.layers.Dense(16, activation="relu")(inputs)
+model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(x, y, batch_size=16)
+'''
+
+
+def test_missing_csv_read_with_pandas_and_numpy_gives_a_table(tmp_path, python):
+    root = project(tmp_path, {"heart.py": HEART}, python)
+    snap = snapshot(root, "heart.py", python)
+    assert snap["status"] == "trained", snap["error"]
+    said = {u["name"]: u for u in snap["standins"]}
+    assert said["pandas.read_csv"]["detail"] == "a synthetic table for heart.csv"
+    assert said["pandas.read_csv"]["missing"] == [str(root / "data" / "heart.csv")]
+    assert said["numpy.loadtxt"]["detail"] == "a synthetic table for extra.txt"
+    # the table's own columns, less the two the script named and removed
+    assert first(snap, "InputLayer")["config"]["batch_shape"] == [None, 8]
+    rc, found, err = klint_json(root, "heart.py")
+    assert "built with a synthetic table for heart.csv, a synthetic table for extra.txt" in err
+    assert "klint assumed 2048 rows" in err
+    assert sorted(os.listdir(root)) == ["heart.py", "pyproject.toml"]
+
+
+def test_an_existing_csv_is_read_as_it_is(tmp_path, python):
+    root = project(tmp_path, {"heart.py": HEART}, python)
+    (root / "data").mkdir()
+    rows = "\n".join(f"{i % 3},{i % 5},{i % 2},{i % 4}" for i in range(40))
+    (root / "data" / "heart.csv").write_text("age,thal,chol,target\n" + rows + "\n")
+    (root / "data" / "extra.txt").write_text("1,2\n3,4\n")
+    snap = snapshot(root, "heart.py", python)
+    assert snap["status"] == "trained", snap["error"]
+    assert snap["standins"] == []
+    assert first(snap, "InputLayer")["config"]["batch_shape"] == [None, 2]  # age and chol
+
+
+# ------------------------------------------------------------------ the project is only read
+
+WRITES = '''
+import os
+import numpy as np
+import keras
+
+os.makedirs("checkpoints", exist_ok=True)
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+model.save_weights("checkpoints/initial.weights.h5")
+model.load_weights("checkpoints/initial.weights.h5")
+model.save("model.keras")
+model.export("exported", verbose=False)
+with open("notes.txt", "w") as f:
+    f.write("started")
+os.remove("data.csv")
+model.compile(optimizer="adam", loss="mse")
+model.fit(np.zeros((16, 4)), np.zeros((16, 1)), batch_size=8)
+'''
+
+
+def test_what_a_script_writes_before_training_stays_out_of_the_project(tmp_path, python):
+    root = project(tmp_path, {"writes.py": WRITES, "data.csv": "a,b\n1,2\n"}, python)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    snap = snapshot(root, "writes.py", python)
+    assert snap["status"] == "trained", snap["error"]
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    assert (root / "data.csv").read_text() == "a,b\n1,2\n"
+
+
 # ------------------------------------------------------------------ packages that are not installed
 
 DISPLAY = '''

@@ -133,3 +133,177 @@ def test_tfds_stand_in_knows_only_listed_datasets(st):
     assert builder.info.splits["test"].num_examples == 10000
     with pytest.raises(ModuleNotFoundError, match="no synthetic stand-in for the dataset 'coco'"):
         st._TfdsBuilder(standins, "coco/2017")
+
+
+# ------------------------------------------------------------------ tables
+
+def test_numpy_readers_give_a_table_for_a_missing_file_and_read_an_existing_one(st, tmp_path):
+    import numpy as np
+
+    s = st.Standins()
+    s.install_tables()
+    try:
+        missing = tmp_path / "data.csv"
+        assert np.loadtxt(missing, delimiter=",").shape == (st.SYNTHETIC_ROWS, st.SYNTHETIC_COLUMNS)
+        cols = np.genfromtxt(str(tmp_path / "d.txt"), usecols=(0, 1, 2), unpack=True, max_rows=50)
+        assert cols.shape == (3, 50)
+        assert np.loadtxt(tmp_path / "y.csv", usecols=4).shape == (st.SYNTHETIC_ROWS,)
+        real = tmp_path / "real.csv"
+        real.write_text("1,2\n3,4\n5,6\n")
+        assert np.loadtxt(real, delimiter=",").tolist() == [[1, 2], [3, 4], [5, 6]]
+    finally:
+        for name in ("loadtxt", "genfromtxt"):
+            setattr(np, name, getattr(np, name).__klint_original__)
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, st._AfterImport)]
+    said = [(u["name"], u["detail"], u["missing"]) for u in s.used]
+    assert said[0] == ("numpy.loadtxt", "a synthetic table for data.csv", [str(missing)])
+    assert ("numpy.genfromtxt", "a synthetic table for d.txt", [str(tmp_path / "d.txt")]) in said
+    assert len(said) == 3  # the real file is not a stand-in
+    assert s.used[0]["assumed"] == [f"{st.SYNTHETIC_ROWS} rows", f"{st.SYNTHETIC_COLUMNS} columns"]
+
+
+@pytest.fixture
+def pandas_patched(st):
+    import pandas as pd
+
+    s = st.Standins()
+    s._patch_pandas(pd)
+    yield s, pd
+    for name in st.PANDAS_READERS:
+        fn = getattr(pd, name, None)
+        if fn is not None and getattr(fn, "__klint_original__", None):
+            setattr(pd, name, fn.__klint_original__)
+
+
+def test_pandas_table_for_a_missing_csv_makes_the_columns_the_script_names(pandas_patched, tmp_path):
+    s, pd = pandas_patched
+    df = pd.read_csv(tmp_path / "heart.csv")
+    assert len(df) > 0 and len(df.columns) > 0
+    val = df.sample(frac=0.2, random_state=1)
+    train = df.drop(val.index)
+    target = train.pop("target")  # a column the file would have: made on first use
+    assert len(target) == len(train) and "target" not in train.columns
+    features = df.drop(columns=["id", "target"])
+    assert "id" not in features.columns and "target" not in features.columns and len(features) == len(df)
+    assert df[["age", "sex"]].shape == (len(df), 2)
+    assert set(dict(df)) >= {"age", "sex", "target", "id"}
+    assert s.used[0]["name"] == "pandas.read_csv" and s.used[0]["detail"] == "a synthetic table for heart.csv"
+    assert s.used[0]["missing"] == [str(tmp_path / "heart.csv")]
+
+
+def test_pandas_table_follows_the_arguments_and_reads_real_files(pandas_patched, tmp_path):
+    s, pd = pandas_patched
+    named = pd.read_csv(tmp_path / "x.csv", names=["a", "b", "c"], nrows=10)
+    assert list(named.columns) == ["a", "b", "c"] and len(named) == 10
+    numbered = pd.read_csv(tmp_path / "sonar.csv", header=None)
+    assert numbered[60].shape == (len(numbered),)  # a numbered column the script uses
+    real = tmp_path / "real.csv"
+    real.write_text("u,v\n1,2\n3,4\n")
+    frame = pd.read_csv(real)
+    assert frame.to_dict("list") == {"u": [1, 3], "v": [2, 4]}
+    with pytest.raises(KeyError):
+        frame["target"]  # a real table is never given columns
+    assert [u["detail"] for u in s.used] == ["a synthetic table for x.csv", "a synthetic table for sonar.csv"]
+    assert s.used[0]["assumed"] == ["10 rows"]
+
+
+def test_pandas_table_for_a_url_that_does_not_answer(pandas_patched, monkeypatch):
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    s, pd = pandas_patched
+    df = pd.read_csv("http://127.0.0.1:9/heart.csv")  # the discard port: the connection is refused
+    assert df["target"].shape == (len(df),)
+    assert s.used[0]["detail"] == "a synthetic table for http://127.0.0.1:9/heart.csv"
+    assert s.used[0]["missing"] == []  # not a path: a cached snapshot cannot wait for it
+
+
+def test_after_import_hook_runs_once_the_module_is_imported(st, tmp_path, monkeypatch):
+    (tmp_path / "klint_fake_tables.py").write_text("def read():\n    return 'real'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    seen = []
+    finder = st._AfterImport("klint_fake_tables", lambda m: seen.append(m.read()))
+    sys.meta_path.insert(0, finder)
+    try:
+        import klint_fake_tables  # noqa: F401
+    finally:
+        sys.modules.pop("klint_fake_tables", None)
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
+            pytest.fail("the hook stayed on sys.meta_path")
+    assert seen == ["real"]
+
+
+# ------------------------------------------------------------------ the project is only read
+
+@pytest.fixture
+def scratch(st, tmp_path, monkeypatch):
+    """A Scratch over tmp_path/project, installed in this process and taken out afterwards."""
+    import builtins
+    import io
+    import shutil
+
+    import numpy as np
+
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    (project / "data" / "keep.txt").write_text("keep\n")
+    monkeypatch.chdir(project)
+    saved = {(m, n): getattr(m, n) for m in (os, shutil, np) for n in dir(m) if callable(getattr(m, n, None))}
+    saved.update({(builtins, "open"): builtins.open, (io, "open"): io.open})
+    meta = list(sys.meta_path)
+    sc = st.Scratch(str(tmp_path / "scratch"), [str(project)])
+    sc.install()
+    try:
+        yield sc, project
+    finally:
+        for (m, n), v in saved.items():
+            setattr(m, n, v)
+        sys.meta_path[:] = meta
+
+
+def _tree(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None for p in sorted(folder.rglob("*"))}
+
+
+def test_writes_into_the_project_go_to_scratch_and_read_back(scratch, tmp_path):
+    import shutil
+
+    import numpy as np
+
+    sc, project = scratch
+    before = _tree(project)
+    os.makedirs("checkpoints", exist_ok=True)
+    assert os.path.isdir("checkpoints")
+    with open("checkpoints/notes.txt", "w") as f:
+        f.write("hello")
+    assert open("checkpoints/notes.txt").read() == "hello"
+    assert os.path.exists("checkpoints/notes.txt")
+    Path("out").mkdir()
+    (project / "out" / "log.txt").write_text("x")  # an absolute path inside the project, through pathlib
+    assert Path("out/log.txt").read_text() == "x"
+    with open("data/keep.txt", "a") as f:  # appending to a project file appends to a copy
+        f.write("more\n")
+    assert open("data/keep.txt").read() == "keep\nmore\n"
+    np.save("arr.npy", np.arange(3))
+    assert np.load("arr.npy").tolist() == [0, 1, 2]
+    os.rename("arr.npy", "moved.npy")
+    assert np.load("moved.npy").tolist() == [0, 1, 2]
+    os.remove("data/keep.txt")  # removing the project's own files removes nothing
+    shutil.rmtree("data")
+    shutil.copy("checkpoints/notes.txt", "copy.txt")
+    assert open("copy.txt").read() == "hello"
+    outside = tmp_path / "outside.txt"
+    outside.write_text("written")  # a path outside the guarded folders is not redirected
+    assert _tree(project) == before
+    assert outside.read_text() == "written"
+    assert (tmp_path / "scratch").is_dir() and any((tmp_path / "scratch").rglob("notes.txt"))
+
+
+def test_scratch_never_redirects_klint_s_own_files(st, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    own = project / "snapshot.json"
+    sc = st.Scratch(str(tmp_path / "scratch"), [str(project)], own=[str(own)])
+    assert sc.write(str(own)) == str(own)
+    assert sc.write(str(project / "x.h5")) != str(project / "x.h5")
+    assert sc.write("https://example.com/x") == "https://example.com/x"

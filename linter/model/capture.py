@@ -556,15 +556,16 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--factory", action="append", default=[])
     ap.add_argument("--no-auto-factories", action="store_true")
     ap.add_argument("--source", default=None, help="run this text as SCRIPT (the file on disk may be older)")
+    ap.add_argument("--scratch", default=None, help="the folder that takes the script's writes into the project")
     ap.add_argument("--data", choices=("synthetic", "real"), default="synthetic",
                     help="stand in for data the script cannot get and for missing display packages, or not")
     a = ap.parse_args(argv)
-    run_one(a.script, a.out, a.root, a.factory, a.source, a.no_auto_factories, a.data)
+    run_one(a.script, a.out, a.root, a.factory, a.source, a.no_auto_factories, a.data, a.scratch)
     return 0
 
 
 def run_one(script: str, out: str, root: str | None, factories: list, source: str | None,
-            no_auto_factories: bool = False, data: str = "synthetic") -> None:
+            no_auto_factories: bool = False, data: str = "synthetic", scratch: str | None = None) -> None:
     """Run one script to its first training call and write its snapshot to ``out``.
 
     ``data="synthetic"``: data the script cannot get, and display packages
@@ -584,6 +585,14 @@ def run_one(script: str, out: str, root: str | None, factories: list, source: st
         return
     install(rec)
     track_files(rec)
+    if scratch is None:  # run by hand: a scratch folder of its own, removed at exit
+        import atexit
+        import shutil
+        import tempfile
+
+        scratch = tempfile.mkdtemp(prefix="klint-scratch-")
+        atexit.register(shutil.rmtree, scratch, True)
+    _standins().Scratch(scratch, [root, os.path.dirname(script), os.getcwd()], own=[out]).install()
     if data == "synthetic":
         rec.standins.install_packages()
         rec.standins.install_data()
@@ -666,7 +675,7 @@ def serve() -> int:
                 os.dup2(log, 2)
                 os.chdir(os.path.dirname(os.path.realpath(req["script"])))
                 run_one(req["script"], req["out"], req.get("root"), req.get("factories", []), req.get("source"),
-                        req.get("no_auto_factories", False), req.get("data", "synthetic"))
+                        req.get("no_auto_factories", False), req.get("data", "synthetic"), req.get("scratch"))
                 code = 0
             except BaseException:
                 traceback.print_exc()

@@ -152,11 +152,13 @@ def run_capture(script: Path, opts: CaptureOptions, source: bytes | None = None)
         if server is not None:
             outcome = server.run({"script": str(script), "out": str(out), "log": str(Path(td) / "output.log"),
                                   "root": root, "factories": factories, "data": opts.data,
+                                  "scratch": str(Path(td) / "scratch"),
                                   "source": str(text) if text else None}, opts.timeout)
             if outcome is None:  # the server died: start afresh next time, and run this one alone
                 _SERVERS.pop(opts.python, None)
         if outcome is None:
-            cmd = [opts.python, str(CAPTURE), str(script), str(out), "--root", root, "--data", opts.data]
+            cmd = [opts.python, str(CAPTURE), str(script), str(out), "--root", root, "--data", opts.data,
+                   "--scratch", str(Path(td) / "scratch")]
             for f in factories:
                 cmd += ["--factory", f]
             if text is not None:

@@ -11,11 +11,18 @@ capture gives it:
   ``image_dataset_from_directory``/``text_dataset_from_directory`` over a
   missing folder (image size, batch size and label mode from the call), and
   ``tensorflow_datasets.load``/``builder`` (the features of the datasets
-  listed below) when that package is not installed;
+  listed below) when that package is not installed, and a table read from a
+  CSV (or Excel, Parquet, JSON) file that is missing or a URL that does not
+  answer, with ``pandas.read_*`` or ``numpy.loadtxt``/``genfromtxt``: its
+  columns are the ones the call names, or a few numeric ones, and every
+  column the script asks for by name is made when it asks;
 * **inert stand-ins** for packages that cannot change the model (plotting,
   progress bars, image display) when they are not installed: every use of
   them is accepted and does nothing; ``tqdm(iterable)`` still yields the
   iterable.
+
+Whatever the data mode, the project folder is only read: what the script
+writes into it goes to a scratch folder (``Scratch``, at the end).
 
 Data that exists is never replaced: a cached dataset or an existing folder is
 read as usual. Every stand-in is recorded (``Standins.used``), so that the
@@ -26,9 +33,12 @@ transformers...) are never stood in for: they are reported missing.
 """
 from __future__ import annotations
 
+import builtins
 import importlib.abc
 import importlib.machinery
+import io
 import os
+import shutil
 import sys
 import types
 
@@ -109,6 +119,15 @@ SYNTHETIC_EXAMPLES = 64
 #: Batches in a synthetic directory dataset.
 SYNTHETIC_BATCHES = 4
 
+#: Rows in a synthetic table (enough for the windows of a time-series script).
+SYNTHETIC_ROWS = 2048
+
+#: Numeric columns a synthetic table starts with when the call names none.
+SYNTHETIC_COLUMNS = 8
+
+#: pandas readers of files: a missing file (or a URL that does not answer) gives a synthetic table.
+PANDAS_READERS = ("read_csv", "read_table", "read_excel", "read_parquet", "read_json", "read_feather")
+
 _WORDS = ("the model learns a good representation of data when training is stable and the rate "
           "is right for each layer").split()
 
@@ -163,6 +182,7 @@ class Standins:
             from keras.src.utils import file_utils
         except ImportError:  # pragma: no cover - other Keras layouts
             return
+        self.install_tables()
         file_utils.urlretrieve = self._no_download
         in_place(file_utils.get_file, self._get_file)
         for name in KERAS_DATASETS:
@@ -184,6 +204,121 @@ class Standins:
         except ImportError:  # pragma: no cover
             return
         in_place(audio_dataset_utils.audio_dataset_from_directory, self._audio_dataset)
+
+    def install_tables(self) -> None:
+        """Synthetic tables where numpy's or pandas's readers ask for a file that is not here."""
+        import numpy as np
+
+        for name in ("loadtxt", "genfromtxt"):
+            orig = getattr(np, name)
+            if not getattr(orig, "__klint_original__", None):
+                wrapper = _wrap(orig, lambda o, *a, __n=name, **k: self._numpy_table(__n, o, *a, **k))
+                setattr(np, name, wrapper)
+        if "pandas" in sys.modules:
+            self._patch_pandas(sys.modules["pandas"])
+        else:
+            sys.meta_path.insert(0, _AfterImport("pandas", self._patch_pandas))
+
+    # ----------------------------------------------------------- tables
+
+    def _patch_pandas(self, pd) -> None:
+        for name in PANDAS_READERS:
+            orig = getattr(pd, name, None)
+            if orig is not None and not getattr(orig, "__klint_original__", None):
+                setattr(pd, name, _wrap(orig, lambda o, *a, __n=name, **k: self._pandas_table(__n, o, *a, **k)))
+
+    def _table_source(self, orig, args: tuple, kwargs: dict):
+        """(result, None) when the reader could read its source; (None, source) when the source is
+        a missing file or a URL that did not answer."""
+        source = args[0] if args else next(iter(kwargs.values()), None)
+        for key in ("filepath_or_buffer", "io", "path", "path_or_buf", "fname"):
+            if key in kwargs:
+                source = kwargs[key]
+        try:
+            text = os.fspath(source)
+        except TypeError:
+            return orig(*args, **kwargs), None  # a buffer, an open file, an iterable of lines
+        if isinstance(text, bytes):
+            text = text.decode(errors="replace")
+        if "://" in text and not text.startswith("file://"):
+            try:
+                return orig(*args, **kwargs), None
+            except OSError:  # urllib's URLError and HTTPError are OSErrors
+                return None, text
+        if os.path.exists(text) or any(c in text for c in "*?\n"):
+            return orig(*args, **kwargs), None
+        return None, text
+
+    def _record_table(self, reader: str, source: str, assumed: list) -> None:
+        shown = source if "://" in source else os.path.basename(source)
+        missing = [] if "://" in source else [source]
+        self.record("data", reader, f"a synthetic table for {shown}", assumed, missing=missing)
+
+    def _pandas_table(self, reader, orig, *args, **kwargs):
+        result, source = self._table_source(orig, args, kwargs)
+        if source is None:
+            return result
+        import pandas as pd
+
+        a = {k: v for k, v in _arguments(orig, args, kwargs).items() if type(v).__name__ != "_NoDefault"}
+        rows = int(a.get("nrows") or SYNTHETIC_ROWS)
+        names = a.get("names")
+        usecols = a.get("usecols")
+        if names is not None and not isinstance(names, (str, bytes)) and list(names):
+            columns = list(names)
+            assumed = [f"{rows} rows"]
+        elif usecols is not None and not callable(usecols) and not isinstance(usecols, (str, bytes)) and list(usecols):
+            columns = list(usecols)
+            assumed = [f"{rows} rows"]
+        else:
+            header_none = "header" in a and a.get("header") is None
+            columns = (list(range(SYNTHETIC_COLUMNS)) if header_none
+                       else [f"column_{i}" for i in range(SYNTHETIC_COLUMNS)])
+            assumed = [f"{rows} rows", f"{SYNTHETIC_COLUMNS} numeric columns besides those the script names"]
+        frame = synthetic_frame(pd, self.random(), rows, columns)
+        self._record_table(f"pandas.{reader}", source, assumed)
+        index_col = a.get("index_col")
+        if isinstance(index_col, (str, int)) and not isinstance(index_col, bool):
+            try:
+                frame = frame.set_index(index_col if index_col in frame.columns else frame.columns[0])
+            except (KeyError, IndexError, TypeError):
+                pass
+        if reader == "read_excel" and a.get("sheet_name", 0) is None:
+            return {"Sheet1": frame}
+        return frame
+
+    def _numpy_table(self, reader, orig, *args, **kwargs):
+        result, source = self._table_source(orig, args, kwargs)
+        if source is None:
+            return result
+        import numpy as np
+
+        a = _arguments(orig, args, kwargs)
+        rows = int(a.get("max_rows") or SYNTHETIC_ROWS)
+        usecols = a.get("usecols")
+        assumed = [f"{rows} rows"]
+        if usecols is None:
+            cols = SYNTHETIC_COLUMNS
+            assumed.append(f"{cols} columns")
+        elif isinstance(usecols, int):
+            cols = 0
+        else:
+            cols = len(list(usecols))
+        dtype = a.get("dtype") or float
+        try:
+            np.dtype(dtype)
+            numeric = np.issubdtype(np.dtype(dtype), np.number)
+        except TypeError:
+            numeric = False
+        rng = self.random()
+        shape = (rows, cols) if cols else (rows,)
+        values = rng.integers(0, 2, size=shape) if numeric and np.issubdtype(np.dtype(dtype), np.integer) \
+            else rng.random(shape)
+        arr = values.astype(dtype) if numeric else values
+        if a.get("unpack") and arr.ndim == 2:
+            arr = arr.T
+        self._record_table(f"numpy.{reader}", source, assumed)
+        return arr
 
     # ----------------------------------------------------------- get_file
 
@@ -399,6 +534,97 @@ def in_place(fn, replacement) -> None:
     fn.__defaults__ = None
     fn.__kwdefaults__ = None
     fn.__klint_original__ = original
+
+
+def _wrap(fn, replacement):
+    """A function that calls ``replacement(fn, *args, **kwargs)``: for module attributes (numpy's and
+    pandas's readers) that scripts reach through their module."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return replacement(fn, *args, **kwargs)
+
+    wrapper.__klint_original__ = fn
+    return wrapper
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """First on ``sys.meta_path``: runs ``hook(module)`` once the module ``name`` has been imported by
+    the finders that would import it anyway."""
+
+    def __init__(self, name: str, hook):
+        self.name, self.hook = name, hook
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self.name:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        if loader is None or not hasattr(loader, "exec_module") or isinstance(loader, _Finder):
+            return spec
+        exec_module, hook = loader.exec_module, self.hook
+
+        def exec_then_hook(module):
+            exec_module(module)
+            try:
+                hook(module)
+            finally:
+                if self in sys.meta_path:
+                    sys.meta_path.remove(self)
+
+        loader.exec_module = exec_then_hook
+        return spec
+
+
+def synthetic_frame(pd, rng, rows: int, columns: list):
+    """A pandas DataFrame of ``rows`` random numeric rows that makes each column the script asks for
+    by name (``df["target"]``, ``df.pop("price")``, ``df.drop(columns=[...])``) when it asks: the real
+    file's columns are not known, and the script's own names say which ones it has."""
+    import warnings
+
+    class SyntheticFrame(pd.DataFrame):
+        @property
+        def _constructor(self):
+            return SyntheticFrame
+
+        def _klint_make(self, key) -> None:
+            keys = list(key) if isinstance(key, (list, tuple, pd.Index)) and not isinstance(key, tuple) else [key]
+            numbered = all(isinstance(c, int) for c in self.columns) and len(self.columns) > 0
+            for k in keys:
+                if isinstance(k, bool) or not (isinstance(k, str) or (numbered and isinstance(k, int))):
+                    continue
+                if k in self.columns:
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    pd.DataFrame.__setitem__(self, k, rng.integers(0, 2, size=len(self)))
+
+        def __getitem__(self, key):
+            if isinstance(key, (str, int, list)) and not isinstance(key, bool):
+                self._klint_make(key)
+            return super().__getitem__(key)
+
+        def pop(self, item):
+            self._klint_make(item)
+            return super().pop(item)
+
+        def drop(self, labels=None, *args, axis=0, index=None, columns=None, **kwargs):
+            if columns is not None:
+                self._klint_make(columns if isinstance(columns, list) else [columns])
+            elif labels is not None and axis in (1, "columns"):
+                self._klint_make(labels if isinstance(labels, list) else [labels])
+            return super().drop(labels, *args, axis=axis, index=index, columns=columns, **kwargs)
+
+    data = {c: rng.random(rows).astype("float32") for c in columns}
+    return SyntheticFrame(data)
 
 
 def _original(fn):
@@ -734,3 +960,285 @@ class _TfdsBuilder:
         if batch_size is not None and batch_size != -1:
             ds = ds.batch(int(batch_size))
         return ds
+
+
+# ------------------------------------------------------ the project folder: written to scratch
+
+# The project is only read: what a script writes into it goes to a scratch folder.
+#
+# Scripts write before they train: ``model.save_weights("initial.weights.h5")``
+# to restore later, ``os.makedirs("checkpoints")``, a saved model, a picture of
+# a batch, a log folder. klint runs the script to read its model, and a
+# linter's run must leave the project as it found it. So while the capture
+# runs, a write to a path inside the guarded folders (the project root, the
+# script's folder and the working folder) goes to the same relative path under
+# a scratch folder that klint removes afterwards, and a read of a path written
+# that way reads the scratch copy: the script sees its own writes, the project
+# does not change. Removing or renaming a project file removes or renames
+# nothing in the project.
+#
+# Paths reach the file system through Python (``open``, ``os``, ``shutil``,
+# ``pathlib``), through h5py (Keras's ``.weights.h5`` and ``.h5`` files) and
+# through TensorFlow's file layer (SavedModel, checkpoints, summaries). The
+# first two are redirected where the path is given; TensorFlow's writers
+# receive the redirected folder.
+
+_WRITE_MODES = frozenset("wax+")
+
+
+_STAT = os.stat
+_OPEN = builtins.open
+
+
+def _raw_exists(path: str) -> bool:
+    try:
+        _STAT(path, follow_symlinks=False)
+        return True
+    except OSError:
+        return False
+
+
+def _raw_isfile(path: str) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(_STAT(path).st_mode)
+    except OSError:
+        return False
+
+
+class Scratch:
+    def __init__(self, scratch: str, guarded: list[str], own: list[str] = ()):
+        self.scratch = os.path.realpath(scratch)
+        # as given and with links resolved: paths are matched without touching the file system
+        self.guarded = sorted({f(g) for g in guarded if g for f in (os.path.abspath, os.path.realpath)},
+                              key=len, reverse=True)
+        self.own = {os.path.realpath(p) for p in own}  # files klint itself writes (the snapshot)
+        self.written: set[str] = set()  # project paths the script wrote (their copies are in scratch)
+        os.makedirs(self.scratch, exist_ok=True)
+
+    # ------------------------------------------------------------ mapping
+
+    def _inside(self, path) -> tuple[str, str] | None:
+        """(the project path, its scratch path) for a path inside a guarded folder; else None."""
+        try:
+            text = os.fsdecode(os.fspath(path))
+        except TypeError:
+            return None
+        if "://" in text:
+            return None
+        full = os.path.normpath(os.path.abspath(text))
+        if full == self.scratch or full.startswith(self.scratch + os.sep) or full in self.own:
+            return None
+        for g in self.guarded:
+            if full == g or full.startswith(g + os.sep):
+                rel = os.path.relpath(full, g)
+                return full, os.path.normpath(os.path.join(self.scratch, str(self.guarded.index(g)), rel))
+        return None
+
+    def write(self, path):
+        """Where a write to ``path`` goes."""
+        hit = self._inside(path)
+        if hit is None:
+            return path
+        full, copy = hit
+        if full not in self.written:
+            self.written.add(full)
+            os.makedirs(os.path.dirname(copy), exist_ok=True)
+            if _raw_isfile(full) and not _raw_exists(copy):  # appended to or updated in place
+                with _OPEN(full, "rb") as a, _OPEN(copy, "wb") as b:
+                    shutil.copyfileobj(a, b)
+        return copy if isinstance(path, str) else type(path)(copy) if isinstance(path, os.PathLike) else copy
+
+    def read(self, path):
+        """Where a read of ``path`` goes: the scratch copy of what the script wrote, else the project."""
+        hit = self._inside(path)
+        if hit is None:
+            return path
+        full, copy = hit
+        # a file the script wrote; a folder it made that the project does not have
+        if _raw_exists(copy) and (full in self.written or not _raw_exists(full)):
+            return copy
+        return path
+
+    def folder(self, path):
+        """A folder a writer will fill (a SavedModel, a log folder): made in scratch."""
+        copy = self.write(path)
+        if copy is not path:
+            os.makedirs(copy, exist_ok=True)
+        return copy
+
+    # ------------------------------------------------------------ install
+
+    def install(self) -> None:
+        write, read = self.write, self.read
+        open_ = builtins.open  # klint's own wrapper that notes the files read, if installed
+
+        def guarded_open(file, mode="r", *args, **kwargs):
+            if isinstance(file, int):
+                return open_(file, mode, *args, **kwargs)
+            target = write(file) if _WRITE_MODES & set(mode) else read(file)
+            return open_(target, mode, *args, **kwargs)
+
+        builtins.open = guarded_open
+        io.open = guarded_open
+
+        os_open = os.open
+
+        def guarded_os_open(path, flags, *args, **kwargs):
+            if kwargs.get("dir_fd") is not None:
+                return os_open(path, flags, *args, **kwargs)
+            writing = flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC)
+            return os_open(write(path) if writing else read(path), flags, *args, **kwargs)
+
+        os.open = guarded_os_open
+        for name in ("stat", "lstat", "listdir", "scandir", "access"):
+            _redirect(os, name, read)
+        for name in ("mkdir", "makedirs"):
+            _redirect(os, name, write)
+        for name in ("remove", "unlink", "rmdir"):
+            _redirect(os, name, self._removal)
+        for name in ("rename", "replace"):
+            _redirect(os, name, write, both=True)
+        _redirect(shutil, "rmtree", self._removal)
+        for name in ("copy", "copy2", "copyfile", "copytree", "move"):
+            _redirect_two(shutil, name, read, write)
+
+        def numpy_hook(np):
+            for name in ("save", "savez", "savez_compressed", "savetxt"):
+                _redirect(np, name, write)
+
+        _when_imported("numpy", numpy_hook)
+
+        def h5py_hook(h5py):
+            base = h5py.File
+
+            class File(base):
+                def __init__(self, name, mode="r", *args, **kwargs):
+                    if isinstance(name, (str, bytes, os.PathLike)):
+                        name = write(name) if mode != "r" else read(name)
+                    super().__init__(name, mode, *args, **kwargs)
+
+            File.__name__ = File.__qualname__ = "File"
+            File.__module__ = base.__module__
+            h5py.File = File
+
+        _when_imported("h5py", h5py_hook)
+
+        def tensorflow_hook(tf):
+            gfile = tf.io.gfile
+            for name in ("exists", "isdir", "listdir", "glob", "stat", "walk"):
+                _redirect(gfile, name, read)
+            for name in ("makedirs", "mkdir"):
+                _redirect(gfile, name, write)
+            for name in ("remove", "rmtree"):
+                _redirect(gfile, name, self._removal)
+            _redirect(gfile, "rename", write, both=True)
+            _redirect_two(gfile, "copy", read, write)
+            gfile_cls = gfile.GFile
+
+            class GFile(gfile_cls):
+                def __init__(self, name, mode="r"):
+                    super().__init__(write(name) if _WRITE_MODES & set(mode) else read(name), mode)
+
+            gfile.GFile = GFile
+            # Keras reaches these through its own lazy ``tf``: the functions themselves are changed
+            from tensorflow.python.ops import summary_ops_v2
+            from tensorflow.python.saved_model import load, save
+
+            for fn, position, keyword, mapping in ((save.save, 1, "export_dir", self.folder),
+                                                   (load.load, 0, "export_dir", read),
+                                                   (summary_ops_v2.create_file_writer_v2, 0, "logdir", self.folder)):
+                in_place(fn, _mapped(position, keyword, mapping))
+
+        _when_imported("tensorflow", tensorflow_hook)
+
+    def _removal(self, path):
+        """A removal touches only what the script wrote: the project's own files stay."""
+        hit = self._inside(path)
+        if hit is None:
+            return path
+        full, copy = hit
+        if full in self.written or _raw_exists(copy):
+            return copy
+        return _Nothing()
+
+
+class _Nothing(os.PathLike):
+    """The target of a removal of a project file: removing it is a no-op."""
+
+    def __fspath__(self):
+        raise _Skip()
+
+
+class _Skip(Exception):
+    pass
+
+
+def _redirect(module, name: str, mapping, position: int = 0, keyword: str | None = None, both: bool = False):
+    """Replace ``module.name`` by a function that maps its path argument(s) through ``mapping``."""
+    fn = getattr(module, name, None)
+    if fn is None or getattr(fn, "__klint_scratch__", False):
+        return
+
+    def guarded(*args, **kwargs):
+        if kwargs.get("dir_fd") is not None or kwargs.get("src_dir_fd") is not None:
+            return fn(*args, **kwargs)  # a path relative to an open folder (shutil.rmtree's walk)
+        args = list(args)
+        try:
+            if len(args) > position:
+                args[position] = mapping(args[position])
+            elif keyword and keyword in kwargs:
+                kwargs[keyword] = mapping(kwargs[keyword])
+            elif "path" in kwargs:
+                kwargs["path"] = mapping(kwargs["path"])
+            if both and len(args) > position + 1:
+                args[position + 1] = mapping(args[position + 1])
+        except _Skip:
+            return None
+        if any(isinstance(a, _Nothing) for a in args) or any(isinstance(v, _Nothing) for v in kwargs.values()):
+            return None
+        return fn(*args, **kwargs)
+
+    guarded.__klint_scratch__ = True
+    guarded.__wrapped__ = fn
+    guarded.__name__ = getattr(fn, "__name__", name)
+    guarded.__doc__ = getattr(fn, "__doc__", None)
+    setattr(module, name, guarded)
+
+
+def _mapped(position: int, keyword: str, mapping):
+    """A replacement for ``in_place`` that maps one path argument."""
+
+    def call(orig, *args, **kwargs):
+        args = list(args)
+        if len(args) > position:
+            args[position] = mapping(args[position])
+        elif keyword in kwargs:
+            kwargs[keyword] = mapping(kwargs[keyword])
+        return orig(*args, **kwargs)
+
+    return call
+
+
+def _redirect_two(module, name: str, read, write):
+    """``fn(src, dst, ...)``: the source is read, the destination written."""
+    fn = getattr(module, name, None)
+    if fn is None or getattr(fn, "__klint_scratch__", False):
+        return
+
+    def guarded(src, dst, *args, **kwargs):
+        return fn(read(src), write(dst), *args, **kwargs)
+
+    guarded.__klint_scratch__ = True
+    guarded.__wrapped__ = fn
+    guarded.__name__ = getattr(fn, "__name__", name)
+    setattr(module, name, guarded)
+
+
+def _when_imported(name: str, hook) -> None:
+    """``hook(module)`` now if the module is imported, else once it is."""
+    if name in sys.modules:
+        hook(sys.modules[name])
+    else:
+        sys.meta_path.insert(0, _AfterImport(name, hook))
