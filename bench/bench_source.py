@@ -37,7 +37,7 @@ MARKERS = (b"keras", b"tensorflow")
 
 # Directories klint itself never descends into; mirrored so both sides see the same files.
 try:
-    from klint.config import DEFAULT_EXCLUDE as _KLINT_EXCLUDE
+    from klint.engine.config import DEFAULT_EXCLUDE as _KLINT_EXCLUDE
 except Exception:  # pragma: no cover - the bench must still run against an older/newer klint
     _KLINT_EXCLUDE = ()
 EXCLUDE_DIRS = set(_KLINT_EXCLUDE) | {".git", ".venv", "venv", "__pycache__", "build", "dist", "node_modules"}

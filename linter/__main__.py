@@ -1,5 +1,5 @@
 import sys
 
-from klint.cli import main
+from klint.cli.main import main
 
 sys.exit(main())

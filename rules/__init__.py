@@ -1,1 +1,1 @@
-"""klint's rules, one per module. Discovery walks this package (see klint.registry)."""
+"""klint's rules, one per module. Discovery walks this package (see klint.engine.registry)."""

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from klint import keras_api as K
-from klint.graph import Chains, Graph, graph_of
-from klint.rule import FixAvailability, Invalid, Rule, Valid
-from klint.semantics import (
+from klint.knowledge import api as K
+from klint.knowledge.graph import Chains, Graph, graph_of
+from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
+from klint.knowledge.layers import (
     NORMALIZED,
     classify_initializer,
     effective_activation,

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from klint import keras_api as K
-from klint.graph import graph_of
-from klint.rule import FixAvailability, Invalid, Rule, Valid
-from klint.semantics import NORMALIZED, effective_activation, loaded_before_training, wanted_family
+from klint.knowledge import api as K
+from klint.knowledge.graph import graph_of
+from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
+from klint.knowledge.layers import NORMALIZED, effective_activation, loaded_before_training, wanted_family
 from klint.source.values import ABSENT, Arg, Const, LayerObj, ModelObj, Obj, Ref
 
 #: Initializers that give every unit the same weights, by lower-cased name

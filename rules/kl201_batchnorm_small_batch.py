@@ -1,8 +1,8 @@
 """KL201 batchnorm-small-batch."""
 from __future__ import annotations
 
-from klint.rule import FixAvailability, Invalid, Option, Rule, Valid
-from klint.semantics import has_batchnorm
+from klint.engine.rule import FixAvailability, Invalid, Option, Rule, Valid
+from klint.knowledge.layers import has_batchnorm
 from klint.source.values import ABSENT, Arg, Const, LayerObj, ModelObj
 
 

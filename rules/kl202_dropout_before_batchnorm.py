@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from klint import keras_api as K
-from klint.rule import FixAvailability, Invalid, Rule, Valid
+from klint.knowledge import api as K
+from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
 from klint.source.values import Arg, Const, LayerObj
 
 DROPOUT_LAYERS = K.DROPOUT_LAYERS

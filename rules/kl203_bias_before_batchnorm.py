@@ -1,9 +1,9 @@
 """KL203 bias-before-batchnorm."""
 from __future__ import annotations
 
-from klint import keras_api as K
-from klint.rule import FixAvailability, Invalid, Rule, Valid
-from klint.semantics import own_activation
+from klint.knowledge import api as K
+from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
+from klint.knowledge.layers import own_activation
 from klint.source.values import ABSENT, Arg, Const, LayerObj
 
 #: Constructor position of ``use_bias`` for the kernel layers that have one (EinsumDense has

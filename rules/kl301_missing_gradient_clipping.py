@@ -1,8 +1,8 @@
 """KL301 missing-gradient-clipping."""
 from __future__ import annotations
 
-from klint.rule import FixAvailability, Invalid, Option, Rule, Valid
-from klint.semantics import WRAPPING_OPTIMIZERS, is_recurrent, optimizer_clipping
+from klint.engine.rule import FixAvailability, Invalid, Option, Rule, Valid
+from klint.knowledge.layers import WRAPPING_OPTIMIZERS, is_recurrent, optimizer_clipping
 
 
 class MissingGradientClipping(Rule):

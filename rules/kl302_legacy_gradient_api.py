@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from klint.rule import FixAvailability, Invalid, Rule, Valid
+from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
 from klint.source.values import ModelObj, OptimizerObj, UserObj
 
 #: What to do instead: gradients come from a tape, eagerly.

@@ -1,9 +1,9 @@
 """KL401 unscheduled-high-learning-rate."""
 from __future__ import annotations
 
-from klint.rule import FixAvailability, Invalid, Option, Rule, Valid, optimizer_table
-from klint.semantics import WRAPPING_OPTIMIZERS, trains_only_inputs
-from klint import keras_api as K
+from klint.engine.rule import FixAvailability, Invalid, Option, Rule, Valid, optimizer_table
+from klint.knowledge.layers import WRAPPING_OPTIMIZERS, trains_only_inputs
+from klint.knowledge import api as K
 from klint.source.values import Arg, ClassV, Const, LayerObj, Obj, SeqV, Unknown, UserObj
 
 DEFAULT_THRESHOLDS = {

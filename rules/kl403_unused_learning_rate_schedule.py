@@ -1,7 +1,7 @@
 """KL403 unused-learning-rate-schedule."""
 from __future__ import annotations
 
-from klint.rule import FixAvailability, Invalid, Rule, Valid
+from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
 from klint.source.values import Obj
 
 #: Builtins that only look at a value: passing a schedule to them does not use it for training.

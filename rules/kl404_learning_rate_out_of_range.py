@@ -1,9 +1,9 @@
 """KL404 learning-rate-out-of-range."""
 from __future__ import annotations
 
-from klint import keras_api as K
-from klint.rule import FixAvailability, Invalid, Option, Rule, Valid, non_negative_number, optimizer_table
-from klint.semantics import WRAPPING_OPTIMIZERS, trains_only_inputs
+from klint.knowledge import api as K
+from klint.engine.rule import FixAvailability, Invalid, Option, Rule, Valid, non_negative_number, optimizer_table
+from klint.knowledge.layers import WRAPPING_OPTIMIZERS, trains_only_inputs
 from klint.source.values import ABSENT, Arg, Const, Obj, SeqV
 
 ADAPTIVE = ("Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Lion", "Adafactor")

@@ -6,8 +6,8 @@ and KL503.
 """
 from __future__ import annotations
 
-from klint.outputs import describe, from_logits_fix, loss_output_mismatches
-from klint.rule import FixAvailability, Invalid, Rule, Valid
+from klint.knowledge.losses import describe, from_logits_fix, loss_output_mismatches
+from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
 
 
 class ProbabilitiesPassedAsLogits(Rule):

@@ -1,8 +1,8 @@
 """KL502 logits-passed-as-probabilities."""
 from __future__ import annotations
 
-from klint.rule import FixAvailability, Invalid, Rule, Valid
-from klint.outputs import describe, from_logits_fix, loss_output_mismatches
+from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
+from klint.knowledge.losses import describe, from_logits_fix, loss_output_mismatches
 
 
 class LogitsPassedAsProbabilities(Rule):

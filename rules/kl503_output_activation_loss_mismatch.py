@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from klint import keras_api as K
-from klint.rule import FixAvailability, Invalid, Rule, Valid
-from klint.outputs import (
+from klint.knowledge import api as K
+from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
+from klint.knowledge.losses import (
     SAME_UNITS,
     activation_layer_activation,
     crossentropy_loss,
@@ -13,7 +13,7 @@ from klint.outputs import (
     layer_units,
     output_activations,
 )
-from klint.semantics import own_activation
+from klint.knowledge.layers import own_activation
 from klint.source.values import Arg, Const, LayerObj
 
 #: Activations whose values are neither probabilities nor logits of either sign.

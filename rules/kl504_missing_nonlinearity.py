@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from klint import keras_api as K
-from klint.graph import graph_of
-from klint.rule import FixAvailability, Invalid, Rule, Valid
-from klint.semantics import own_activation
+from klint.knowledge import api as K
+from klint.knowledge.graph import graph_of
+from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
+from klint.knowledge.layers import own_activation
 from klint.source.values import Arg, Const, LayerObj, SeqV
 
 #: Layers that are linear maps of their input: shape changes, dropout (the

@@ -5,7 +5,7 @@ import re
 
 import libcst as cst
 
-from klint.rule import FixAvailability, Invalid, Option, Rule, Valid
+from klint.engine.rule import FixAvailability, Invalid, Option, Rule, Valid
 from klint.source.interpreter import import_bindings
 from klint.source.values import LayerObj, ModelObj, Obj, OptimizerObj, UserObj
 

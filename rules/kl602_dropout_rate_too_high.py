@@ -1,9 +1,9 @@
 """KL602 dropout-rate-too-high."""
 from __future__ import annotations
 
-from klint import keras_api as K
+from klint.knowledge import api as K
 
-from klint.rule import FixAvailability, Invalid, Option, Rule, Valid
+from klint.engine.rule import FixAvailability, Invalid, Option, Rule, Valid
 from klint.source.values import Arg, Const, LayerObj
 
 DROPOUT_LAYERS = K.DROPOUT_LAYERS

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from klint.cli import main
+from klint.cli.main import main
 
 
 class CLI:
@@ -40,9 +40,9 @@ def cli(capsys, monkeypatch) -> CLI:
     """klint in this process, checking files in this process too: the forked workers that the
     command line uses are tested on their own (tests/test_cli_hardening.py), and a fork per run
     would make the suite much slower for no more coverage."""
-    import klint.cli
+    import klint.cli.main
 
-    monkeypatch.setattr(klint.cli, "ISOLATE", False)
+    monkeypatch.setattr(klint.cli.main, "ISOLATE", False)
     return CLI(capsys)
 
 

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import pytest
-from klint.cli import main
+from klint.cli.main import main
 from klint.model import runner
 from klint.model.runner import CaptureOptions
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import klint
-from klint.registry import all_rules
+from klint.engine.registry import all_rules
 from klint.rules.kl101_init_activation_mismatch import InitActivationMismatch
 
 RELU_DENSE = 'import keras\nkeras.layers.Dense(64, activation="relu")\n'

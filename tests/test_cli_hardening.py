@@ -7,7 +7,7 @@ other files are checked as usual, stdout stays valid output, and no worker
 process is left running.
 
 Worker deaths are made deterministic by a script that patches
-``klint.cli.check_file`` (which the worker calls for each file) to kill its
+``klint.cli.main.check_file`` (which the worker calls for each file) to kill its
 own process for one file, then runs ``klint.cli.main``: klint forks its
 workers after the patch, so they inherit it. It runs in a separate
 interpreter, so that a worker's death cannot touch the test process.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-import klint.cli
+import klint.cli.main
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="workers are forked")
 
@@ -38,7 +38,7 @@ DRIVER = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
 
-    import klint.cli as cli
+    import klint.cli.main as cli
 
     action, target, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
     real = cli.check_file
@@ -212,9 +212,9 @@ def test_no_worker_outlives_klint(project, write, how):
 def test_without_fork_files_are_checked_in_this_process(project, cli, write, monkeypatch):
     names = _files(project, write, 20)
     write(project / "broken.py", "import keras\nx = 1 +\n")
-    monkeypatch.setattr(klint.cli, "ISOLATE", True)  # the `cli` fixture checks in this process
+    monkeypatch.setattr(klint.cli.main, "ISOLATE", True)  # the `cli` fixture checks in this process
     _, in_workers, _ = cli.json("-j", "2", ".")
-    monkeypatch.setattr(klint.cli, "ISOLATE", False)
+    monkeypatch.setattr(klint.cli.main, "ISOLATE", False)
     rc, in_process, err = cli.json(".")
     assert in_process == in_workers and rc == 1 and err == ""
     assert [f["filename"] for f in in_process] == ["broken.py", *names]
@@ -243,7 +243,7 @@ def test_a_symlink_to_a_device_is_not_read(project, cli, write):
 
 
 def test_a_file_too_large_is_reported_unless_it_is_not_a_keras_file(project, cli, write, monkeypatch):
-    monkeypatch.setattr(klint.cli, "MAX_FILE_SIZE", 1000)
+    monkeypatch.setattr(klint.cli.main, "MAX_FILE_SIZE", 1000)
     write(project / "big.py", HIGH_LR + "#" * 2000)
     write(project / "late.py", "#" * 2000 + HIGH_LR)  # the mention comes after the first MAX_FILE_SIZE bytes
     write(project / "data.py", "x = 1\n" * 1000)  # no mention of Keras: skipped, as any such file
@@ -256,7 +256,7 @@ def test_a_file_too_large_is_reported_unless_it_is_not_a_keras_file(project, cli
 
 
 def test_standard_input_too_large(project, run_klint):
-    data = HIGH_LR.encode() + b"#" * klint.cli.MAX_FILE_SIZE
+    data = HIGH_LR.encode() + b"#" * klint.cli.main.MAX_FILE_SIZE
     r = run_klint("check", "--stdin-filename", "m.py", "-", cwd=project, stdin=data)
     assert r.returncode == 1 and b"m.py:1:1: KL002 input too large" in r.stdout
     # when fixing, the input is passed through whole, for an editor that replaces its buffer with it

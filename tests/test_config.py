@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from klint.config import ConfigError, find_config, load_config
-from klint.rule import Option, non_negative_number, optimizer_table, positive_number
+from klint.engine.config import ConfigError, find_config, load_config
+from klint.engine.rule import Option, non_negative_number, optimizer_table, positive_number
 
 RELU_DENSE = 'import keras\nkeras.layers.Dense(64, activation="relu")\n'
 HIGH_LR = "import keras\n\nopt = keras.optimizers.Adam(learning_rate=0.05)\n"

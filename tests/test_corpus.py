@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from klint.config import Config
-from klint.engine import Linter
+from klint.engine.config import Config
+from klint.engine.lint import Linter
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-import klint.engine as engine
-from klint.engine import MAX_FIX_PASSES, Linter, TextEdit, apply_fixes, parse_error, write_atomic
-from klint.registry import all_rules
-from klint.rule import Rule
+import klint.engine.lint as engine
+from klint.engine.lint import MAX_FIX_PASSES, Linter, TextEdit, apply_fixes, parse_error, write_atomic
+from klint.engine.registry import all_rules
+from klint.engine.rule import Rule
 from klint.rules.kl101_init_activation_mismatch import InitActivationMismatch
 
 RELU_DENSE = 'import keras\nkeras.layers.Dense(64, activation="relu")\n'

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fuzzing  # noqa: E402
 
-from klint.cli import main  # noqa: E402
+from klint.cli.main import main  # noqa: E402
 
 SEEDS = fuzzing.load_seeds()
 # klint.cli.main raises the recursion limit to 20000 on its first call; doing it here first keeps

@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from klint.cli import main
+from klint.cli.main import main
 from klint.model import runner
 
 # Runs TensorFlow/Keras in subprocesses: deselected by `pytest -m "not tensorflow"`.

@@ -11,7 +11,7 @@ import libcst
 import pytest
 
 from klint.source import analyze, resolve
-from klint.source.names import canonical, is_keras
+from klint.knowledge.names import canonical, is_keras
 
 # ------------------------------------------------------------------ spellings
 

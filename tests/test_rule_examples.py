@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from klint.engine import Linter
-from klint.registry import all_rules, rule_by_code
-from klint.rule import Applicability, FixAvailability
+from klint.engine.lint import Linter
+from klint.engine.registry import all_rules, rule_by_code
+from klint.engine.rule import Applicability, FixAvailability
 
 RULES = all_rules()
 
@@ -134,7 +134,7 @@ def test_rules_command_lists_every_rule(cli):
     rc, out, _ = cli("rules")
     assert rc == 0
     listed = [line.split()[0] for line in out.splitlines() if line.strip()]
-    from klint.diagnose import CODES
+    from klint.runtime.diagnose import CODES
 
     # the static rules, then the runtime findings of `klint probe` / `klint report`
     assert listed == [r.code for r in RULES] + list(CODES)

@@ -731,7 +731,7 @@ def test_plot_loss_scale_and_nan_marker(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from klint import runtime
+    from klint.runtime import commands as runtime
 
     assert runtime.loss_scale([1000.0, 30.0, 0.5]) == ("log", {})
     assert runtime.loss_scale([2.0, 1.0, 0.5]) == ("linear", {})

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import klint.cli
+import klint.cli.main
 from klint.model import saved, view
 from klint.source.interpreter import SourceAnalysis
 
@@ -168,7 +168,7 @@ def _zero_bomb(megabytes: int) -> bytes:
 
 def _peak(run, monkeypatch) -> int:
     """The peak of Python allocations (bytes) while ``run()`` runs, files checked in this process."""
-    monkeypatch.setattr(klint.cli, "ISOLATE", False, raising=False)  # not in forked workers
+    monkeypatch.setattr(klint.cli.main, "ISOLATE", False, raising=False)  # not in forked workers
     tracemalloc.start()
     try:
         run()
@@ -511,7 +511,7 @@ def test_names_in_the_file_are_only_names(cli, project):
 def test_reading_imports_no_keras(project):
     # in a fresh interpreter, so that what this process imported cannot hide an import
     (project / "model.keras").write_bytes(_archive(SEQUENTIAL))
-    program = ("import sys\nfrom klint.cli import main\nrc = main(['check', 'model.keras'])\n"
+    program = ("import sys\nfrom klint.cli.main import main\nrc = main(['check', 'model.keras'])\n"
                "print(rc, sorted({m.split('.')[0] for m in sys.modules} & {'keras', 'tensorflow'}))")
     r = subprocess.run([sys.executable, "-c", program], cwd=project, capture_output=True, text=True, timeout=120)
     assert r.stdout.splitlines()[-1] == "1 []", r.stdout + r.stderr

@@ -14,8 +14,8 @@ import textwrap
 
 import pytest
 
-from klint.config import Config
-from klint.engine import Linter
+from klint.engine.config import Config
+from klint.engine.lint import Linter
 from klint.source.interpreter import analyze
 
 import libcst as cst
@@ -471,7 +471,7 @@ def test_kl504_still_reports_a_collapsing_pair():
 # ---------------------------------------------------------------- documentation from metadata
 
 def test_kl203_is_off_by_default_and_the_docs_say_so_from_the_metadata(cli):
-    from klint.registry import rule_by_code
+    from klint.engine.registry import rule_by_code
 
     rule = rule_by_code("KL203")
     assert rule.default_enabled is False
@@ -483,7 +483,7 @@ def test_kl203_is_off_by_default_and_the_docs_say_so_from_the_metadata(cli):
 
 
 def test_no_rule_docstring_states_its_own_default():
-    from klint.registry import all_rules
+    from klint.engine.registry import all_rules
 
     for r in all_rules():
         text = r.doc().lower()

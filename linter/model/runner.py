@@ -218,7 +218,7 @@ def standins_said(snap: dict) -> str | None:
 def describe(snap: dict, script: Path, opts: CaptureOptions, output: str) -> CaptureResult:
     """The snapshot, with canonical Keras names added and a clear warning when the script could
     not be captured as it should."""
-    from klint.source.names import canonical
+    from klint.knowledge.names import canonical
 
     for m in snap.get("models") or []:
         m["canonical"] = canonical(m.get("qual") or "")

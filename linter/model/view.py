@@ -17,7 +17,7 @@ the real model:
 from __future__ import annotations
 
 from klint.source.interpreter import CompileInfo, FitInfo, LoopInfo, SourceAnalysis
-from klint.source.names import canonical
+from klint.knowledge.names import canonical
 from klint.source.values import (
     ABSENT,
     UNKNOWN,

@@ -20,8 +20,8 @@ from functools import lru_cache
 
 import libcst as cst
 
-from klint import keras_api as K
-from klint.source.names import canonical, is_keras, keras_root
+from klint.knowledge import api as K
+from klint.knowledge.names import canonical, is_keras, keras_root
 from klint.source.values import (
     ABSENT,
     UNKNOWN,

@@ -1,6 +1,6 @@
 """``klint probe`` and ``klint report``: run or read training, and diagnose it.
 
-The probe runs ``klint/model/probe.py`` in a subprocess with the same
+The probe runs ``klint/runtime/probe.py`` in a subprocess with the same
 isolation as the model view (the user's interpreter, GPUs hidden, the
 script's folder, a timeout that kills the process group). Findings map to
 the construction site of the layer they are about, recorded by the capture.
@@ -15,10 +15,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from klint.diagnose import CODES, diagnose
-from klint.output import display_path
+from klint.runtime.diagnose import CODES, diagnose
+from klint.cli.formats import display_path
 
-PROBE = Path(__file__).with_name("model") / "probe.py"
+PROBE = Path(__file__).with_name("probe.py")
 
 
 class RuntimeError_(Exception):

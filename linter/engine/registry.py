@@ -8,7 +8,7 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-from klint.rule import Rule
+from klint.engine.rule import Rule
 
 
 class RegistryError(Exception):

@@ -19,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10
     import tomli as tomllib
 
-from klint.registry import all_rules
+from klint.engine.registry import all_rules
 
 DEFAULT_EXCLUDE = (
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
@@ -296,7 +296,7 @@ def _unclosed_bracket(pattern: str) -> bool:
 def _rule_options(table: Any, where: str, prefix: str) -> dict[str, dict]:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: '{prefix}' must be a table of rule tables")
-    from klint.registry import rule_by_code
+    from klint.engine.registry import rule_by_code
 
     out: dict[str, dict] = {}
     for code, opts in table.items():

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from klint import keras_api as K
-from klint.semantics import layer_activation, own_activation
+from klint.knowledge import api as K
+from klint.knowledge.layers import layer_activation, own_activation
 from klint.source.values import ABSENT, Arg, Const, LayerObj, ModelObj, Obj, OpUse, Ref, UserObj
 
 

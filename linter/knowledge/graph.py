@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from klint import keras_api as K
+from klint.knowledge import api as K
 from klint.source.values import LayerObj, ModelObj, OpUse
 
 #: Layers the signal passes through without a change of scale that matters here: activations,

@@ -3,7 +3,7 @@
     python probe.py SCRIPT OUT.json [--steps N] [--seed N] [--root DIR]
 
 It seeds Python, NumPy and Keras, runs the script through the capture
-(``capture.py`` beside this file) up to its first ``fit``, then trains the
+(``klint/model/capture.py``) up to its first ``fit``, then trains the
 captured model for a few steps with its compiled optimizer and its compiled
 loss (``Model.compute_loss``: the loss container with its rank handling,
 sample weights, several outputs and regularization losses), in its own
@@ -22,7 +22,7 @@ Per step and per layer it records the gradient norm, the update ratio
 with a ReLU or tanh/sigmoid activation the share of dead or saturated units
 (read from the layers' own calls, so subclassed models have them too); for
 BatchNormalization, the drift of the moving statistics from the batch
-statistics. The parent process (``klint.diagnose``) turns the series into
+statistics. The parent process (``klint.runtime.diagnose``) turns the series into
 findings.
 """
 from __future__ import annotations
@@ -34,8 +34,9 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import capture  # noqa: E402  - the sibling file, imported by path like this one
+# the model view's capture, beside this package, imported by path like this file
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "model"))
+import capture  # noqa: E402
 
 DEFAULT_STEPS = 50
 DEFAULT_SEED = 0

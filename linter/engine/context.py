@@ -15,9 +15,9 @@ from typing import Any
 
 import libcst as cst
 
-from klint.rule import Applicability, Edit, Fix
+from klint.engine.rule import Applicability, Edit, Fix
 from klint.source.interpreter import SourceAnalysis
-from klint.source.names import canonical, is_keras
+from klint.knowledge.names import canonical, is_keras
 from klint.source.values import Arg, CallSite, Const, Entry, Obj, OptimizerObj, Ref
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from klint.registry import all_rules
-from klint.rule import FixAvailability, Rule
+from klint.engine.registry import all_rules
+from klint.engine.rule import FixAvailability, Rule
 
 _FIX_TEXT = {
     FixAvailability.ALWAYS: "Fix is always available.",
@@ -58,7 +58,7 @@ def render_rules(fmt: str = "text") -> str:
             "default": r.default_enabled, "views": list(r.views), "url": r.url(),
             "options": {k: {"default": o.default, "doc": o.doc} for k, o in r.options.items()},
         } for r in rules], indent=2) + "\n"
-    from klint.diagnose import CODES
+    from klint.runtime.diagnose import CODES
 
     width = max([len(r.name) for r in rules] + [len(n) for n, _ in CODES.values()])
     lines = []

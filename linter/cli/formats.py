@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from klint import __version__
-from klint.registry import all_rules
-from klint.rule import Applicability
+from klint.engine.registry import all_rules
+from klint.engine.rule import Applicability
 
 FORMATS = ("text", "json", "github", "sarif")
 
@@ -75,7 +75,7 @@ class _RowCol:
     def __init__(self, text: str):
         import bisect
 
-        from klint.positions import line_starts
+        from klint.engine.positions import line_starts
 
         self._bisect = bisect.bisect_right
         self.starts = line_starts(text)

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import libcst as cst
 
-from klint.context import Finding, ImportNeed, Loc, SourceContext
-from klint.positions import Positions
-from klint.rule import Applicability, Fix
+from klint.engine.context import Finding, ImportNeed, Loc, SourceContext
+from klint.engine.positions import Positions
+from klint.engine.rule import Applicability, Fix
 from klint.source.interpreter import analyze
 
 MAX_FIX_PASSES = 10
@@ -259,7 +259,7 @@ class Linter:
 
     def lint_saved(self, path: str, data: bytes) -> tuple[list, list]:
         """Findings on a saved model (``.keras`` archive or ``.json`` config), read as data only."""
-        from klint.context import ModelContext
+        from klint.engine.context import ModelContext
         from klint.model import saved, view
         from klint.source.interpreter import SourceAnalysis
 
@@ -282,7 +282,7 @@ class Linter:
 
     def model_view(self, path: str, text: str, module, analysis, positions, problems: list) -> list:
         """Findings of the rules on the real model, built by running the script."""
-        from klint.context import ModelContext
+        from klint.engine.context import ModelContext
         from klint.model import runner, view
 
         res = runner.capture(Path(path), text.encode("utf-8"), self.graph)

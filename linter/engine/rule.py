@@ -20,7 +20,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
-from klint import keras_api as K
+from klint.knowledge import api as K
 
 
 class Applicability(str, enum.Enum):

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from klint import __version__
-from klint.config import (DEFAULT_EXCLUDE, GRAPH_DATA_MODES, ConfigError, find_config, load_config,
+from klint.engine.config import (DEFAULT_EXCLUDE, GRAPH_DATA_MODES, ConfigError, find_config, load_config,
                           validate_selectors)
-from klint.engine import (KERAS_MARKERS, MAX_FIX_PASSES, DecodeError, EncodeError, FileResult, Linter, Problem,
+from klint.engine.lint import (KERAS_MARKERS, MAX_FIX_PASSES, DecodeError, EncodeError, FileResult, Linter, Problem,
                           decode, encode, mentions_keras, write_atomic)
-from klint.output import FORMATS, diagnostics_for, display_path, render, statistics
+from klint.cli.formats import FORMATS, diagnostics_for, display_path, render, statistics
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "rule":
             return cmd_rule(args)
         if args.command == "rules":
-            from klint.docs import render_rules
+            from klint.cli.rule_docs import render_rules
 
             sys.stdout.write(render_rules(args.output_format))
             return EXIT_OK
@@ -180,7 +180,7 @@ def _on_terminate():
 
 def cmd_runtime(args) -> int:
     """``klint probe SCRIPT`` and ``klint report LOG``: runtime diagnosis."""
-    from klint import runtime
+    from klint.runtime import commands as runtime
 
     try:
         if args.command == "probe":
@@ -222,12 +222,12 @@ def cmd_runtime(args) -> int:
 
 
 def cmd_rule(args) -> int:
-    from klint.docs import render_rule
-    from klint.registry import rule_by_code
+    from klint.cli.rule_docs import render_rule
+    from klint.engine.registry import rule_by_code
 
     rule = rule_by_code(args.code)
     if rule is None:
-        from klint.diagnose import CODES, EXPLANATIONS
+        from klint.runtime.diagnose import CODES, EXPLANATIONS
 
         for code, (name, summary) in CODES.items():
             if args.code.upper() == code or args.code == name:

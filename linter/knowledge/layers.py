@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from klint import keras_api as K
+from klint.knowledge import api as K
 from klint.source.values import ABSENT, Arg, Const, LayerObj, ModelObj, Obj, OpUse, Ref, Unknown, UserObj, Value
 
 NORMALIZED = "normalized"

@@ -1,0 +1,2 @@
+"""The command line (``klint check``, ``rule``, ``rules``, ``probe``, ``report``) and the output formats.
+"""
