@@ -40,9 +40,9 @@ def cli(capsys, monkeypatch) -> CLI:
     """klint in this process, checking files in this process too: the forked workers that the
     command line uses are tested on their own (tests/test_cli_hardening.py), and a fork per run
     would make the suite much slower for no more coverage."""
-    import klint.cli.main
+    import klint.cli.workers
 
-    monkeypatch.setattr(klint.cli.main, "ISOLATE", False)
+    monkeypatch.setattr(klint.cli.workers, "ISOLATE", False)
     return CLI(capsys)
 
 

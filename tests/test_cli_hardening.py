@@ -7,7 +7,7 @@ other files are checked as usual, stdout stays valid output, and no worker
 process is left running.
 
 Worker deaths are made deterministic by a script that patches
-``klint.cli.main.check_file`` (which the worker calls for each file) to kill its
+``klint.cli.check.check_file`` (which the worker calls for each file) to kill its
 own process for one file, then runs ``klint.cli.main``: klint forks its
 workers after the patch, so they inherit it. It runs in a separate
 interpreter, so that a worker's death cannot touch the test process.
@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-import klint.cli.main
+import klint.cli.files
+import klint.cli.workers
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="workers are forked")
 
@@ -38,10 +39,12 @@ DRIVER = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
 
+    import klint.cli.check as check
     import klint.cli.main as cli
+    import klint.cli.workers as workers
 
     action, target, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
-    real = cli.check_file
+    real = check.check_file
 
     def check_file(path, *args):
         if path.name == target:
@@ -56,11 +59,11 @@ DRIVER = textwrap.dedent("""
                 time.sleep(120)
         return real(path, *args)
 
-    cli.check_file = check_file
-    cli.FILE_TIME_LIMIT = float(os.environ.get("KLINT_TEST_TIME_LIMIT", cli.FILE_TIME_LIMIT))
-    cli._ALARM_GRACE = float(os.environ.get("KLINT_TEST_ALARM_GRACE", cli._ALARM_GRACE))
+    check.check_file = check_file
+    workers.FILE_TIME_LIMIT = float(os.environ.get("KLINT_TEST_TIME_LIMIT", workers.FILE_TIME_LIMIT))
+    workers._ALARM_GRACE = float(os.environ.get("KLINT_TEST_ALARM_GRACE", workers._ALARM_GRACE))
     if "KLINT_TEST_MEMORY" in os.environ:
-        cli.WORKER_MEMORY = int(os.environ["KLINT_TEST_MEMORY"])
+        workers.WORKER_MEMORY = int(os.environ["KLINT_TEST_MEMORY"])
     rc = cli.main(argv)
     try:
         os.waitpid(-1, os.WNOHANG)
@@ -212,9 +215,9 @@ def test_no_worker_outlives_klint(project, write, how):
 def test_without_fork_files_are_checked_in_this_process(project, cli, write, monkeypatch):
     names = _files(project, write, 20)
     write(project / "broken.py", "import keras\nx = 1 +\n")
-    monkeypatch.setattr(klint.cli.main, "ISOLATE", True)  # the `cli` fixture checks in this process
+    monkeypatch.setattr(klint.cli.workers, "ISOLATE", True)  # the `cli` fixture checks in this process
     _, in_workers, _ = cli.json("-j", "2", ".")
-    monkeypatch.setattr(klint.cli.main, "ISOLATE", False)
+    monkeypatch.setattr(klint.cli.workers, "ISOLATE", False)
     rc, in_process, err = cli.json(".")
     assert in_process == in_workers and rc == 1 and err == ""
     assert [f["filename"] for f in in_process] == ["broken.py", *names]
@@ -243,7 +246,7 @@ def test_a_symlink_to_a_device_is_not_read(project, cli, write):
 
 
 def test_a_file_too_large_is_reported_unless_it_is_not_a_keras_file(project, cli, write, monkeypatch):
-    monkeypatch.setattr(klint.cli.main, "MAX_FILE_SIZE", 1000)
+    monkeypatch.setattr(klint.cli.files, "MAX_FILE_SIZE", 1000)
     write(project / "big.py", HIGH_LR + "#" * 2000)
     write(project / "late.py", "#" * 2000 + HIGH_LR)  # the mention comes after the first MAX_FILE_SIZE bytes
     write(project / "data.py", "x = 1\n" * 1000)  # no mention of Keras: skipped, as any such file
@@ -256,7 +259,7 @@ def test_a_file_too_large_is_reported_unless_it_is_not_a_keras_file(project, cli
 
 
 def test_standard_input_too_large(project, run_klint):
-    data = HIGH_LR.encode() + b"#" * klint.cli.main.MAX_FILE_SIZE
+    data = HIGH_LR.encode() + b"#" * klint.cli.files.MAX_FILE_SIZE
     r = run_klint("check", "--stdin-filename", "m.py", "-", cwd=project, stdin=data)
     assert r.returncode == 1 and b"m.py:1:1: KL002 input too large" in r.stdout
     # when fixing, the input is passed through whole, for an editor that replaces its buffer with it

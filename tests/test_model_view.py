@@ -287,7 +287,7 @@ import keras
 import numpy as np
 
 ACT = "".join(["re", "lu"])
-MARK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trained.marker")
+MARK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "trained.marker")  # outside the project
 
 
 class Spy(keras.callbacks.Callback):
@@ -376,7 +376,7 @@ def text(name: str) -> str:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     """All the scripts, checked in one ``--graph`` run (and once by the source view alone)."""
-    root = write_project(tmp_path_factory.mktemp("batch"), {**SCRIPTS, "cfg.json": CFG_JSON})
+    root = write_project(tmp_path_factory.mktemp("batch") / "project", {**SCRIPTS, "cfg.json": CFG_JSON})
     names = list(SCRIPTS)
     rc, findings, err = klint_json(root, "--graph", "--no-cache", *names)
     _, src_findings, _ = klint_json(root, *names)
@@ -386,7 +386,8 @@ def batch(tmp_path_factory):
 @pytest.fixture(scope="module")
 def fixed(tmp_path_factory):
     """Copies of the scripts, fixed with ``--fix --unsafe-fixes --graph``, then checked again."""
-    root = write_project(tmp_path_factory.mktemp("fix"), {**{n: SCRIPTS[n] for n in FIXED}, "cfg.json": CFG_JSON})
+    root = write_project(tmp_path_factory.mktemp("fix") / "project",
+                         {**{n: SCRIPTS[n] for n in FIXED}, "cfg.json": CFG_JSON})
     rc, out, err = klint(root, "check", "--graph", "--no-cache", "--fix", "--unsafe-fixes", *FIXED)
     after = {n: (root / n).read_text(encoding="utf-8") for n in FIXED}
     _, again, err2 = klint_json(root, "--graph", "--no-cache", *FIXED)
@@ -546,7 +547,7 @@ def test_custom_gradient_tape_loop_without_clipping(batch, fixed):
 
 def test_import_time_training_runs_no_step(batch):
     root = batch["root"]
-    assert not (root / "trained.marker").exists()
+    assert not (root.parent / "trained.marker").exists()
     src = text("import_time.py")
     found = of(batch["findings"], "import_time.py", "KL101")
     by_row = {f["location"]["row"]: f["view"] for f in found}
@@ -625,7 +626,7 @@ import time
 import keras
 
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)"])
-with open("pids.txt", "w") as f:
+with open("../pids.txt", "w") as f:  # outside the project, which klint's runs only read
     f.write(f"{os.getpid()} {child.pid}")
 time.sleep(1000)
 '''
@@ -657,7 +658,7 @@ def text_of(root: Path, name: str) -> str:
 
 
 def test_failures_warn_and_leave_the_exit_code_to_the_findings(tmp_path):
-    root = write_project(tmp_path, {"raise_clean.py": RAISE_CLEAN, "hang.py": HANG, "exits.py": EXITS})
+    root = write_project(tmp_path / "project", {"raise_clean.py": RAISE_CLEAN, "hang.py": HANG, "exits.py": EXITS})
     start = time.monotonic()
     rc, out, err = klint(root, "check", "--graph", "--no-cache", "--timeout", "5",
                          "raise_clean.py", "hang.py", "exits.py")
@@ -671,7 +672,7 @@ def test_failures_warn_and_leave_the_exit_code_to_the_findings(tmp_path):
     assert "5 s" in hang[0] and "timeout" in hang[0]
     # killed at the timeout, long before the script's sleep would end
     assert elapsed < 45
-    pids = [int(p) for p in (root / "pids.txt").read_text().split()]
+    pids = [int(p) for p in (tmp_path / "pids.txt").read_text().split()]
     assert len(pids) == 2
     deadline = time.monotonic() + 5
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
@@ -949,7 +950,7 @@ def test_sarif_marks_model_findings(batch):
     model_result = next(r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
                         == "subclassed.py")
     assert model_result["fixes"]  # a model finding mapped to its source call carries the fix
-    assert not (batch["root"] / "trained.marker").exists()
+    assert not (batch["root"].parent / "trained.marker").exists()
 
 
 # --------------------------------------------------------------- last of all

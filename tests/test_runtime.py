@@ -92,6 +92,7 @@ model.save("final.keras")
 model.save_weights("final.weights.h5")
 with open("done.txt", "w") as f:
     f.write("trained")
+open("../after_fit.txt", "w").close()  # outside the project: a project write would go to klint's scratch
 """
 
 HEALTHY = """\
@@ -372,6 +373,7 @@ def test_probe_dead_relu_and_never_writes_the_users_files(tmp_path):
     stats = [rec["activations"] for rec in doc["series"]["records"] if rec.get("activations")]
     assert stats and all(s["dense_1"]["dead"] == 1.0 for s in stats)
     assert snapshot_of(folder) == before  # nothing new, nothing changed
+    assert not (tmp_path / "after_fit.txt").exists()  # the script stopped at its fit
 
 
 def test_probe_healthy_model_has_no_findings(tmp_path):
@@ -455,7 +457,7 @@ h = keras.layers.Dense(8, activation="relu", kernel_regularizer=keras.regularize
 model = keras.Model(inputs, outputs)
 model.compile(optimizer=keras.optimizers.Adam(1e-3), {compile})
 reference = model.evaluate({evaluate}, verbose=0, return_dict=True)["loss"]
-with open("reference.json", "w") as f:
+with open("../reference.json", "w") as f:  # outside the project, which klint's runs only read
     json.dump({{"loss": float(reference)}}, f)
 model.fit({fit}, epochs=1, shuffle=False, verbose=0)
 """
@@ -502,8 +504,10 @@ LOSS_CASES = {
 def test_probe_loss_is_the_compiled_loss(tmp_path, case):
     """The probe's first step computes the loss Keras computes for this model on the same batch before any
     update (``evaluate``): rank handling, sample weights, several outputs, regularization once."""
-    path = script(tmp_path, "train.py", LOSS_CASE.format(**LOSS_CASES[case]))
-    r = klint("probe", path.name, "--steps", "3", "--output-format", "json", cwd=tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
+    path = script(project, "train.py", LOSS_CASE.format(**LOSS_CASES[case]))
+    r = klint("probe", path.name, "--steps", "3", "--output-format", "json", cwd=project)
     assert r.returncode in (0, 1), r.stderr
     assert "Traceback" not in r.stderr
     series = json.loads(r.stdout)["series"]
@@ -713,16 +717,17 @@ def test_probe_plot_without_matplotlib_fails_before_the_run(tmp_path):
     broken = tmp_path / "site" / "matplotlib"
     broken.mkdir(parents=True)
     (broken / "__init__.py").write_text("raise ImportError('no matplotlib in this environment')\n")
-    path = script(tmp_path, "train.py", "open('ran.txt', 'w').close()\n" + HEALTHY_BINARY)
+    project = tmp_path / "project"  # the script marks its run outside it: klint's runs only read a project
+    path = script(project, "train.py", "open('../ran.txt', 'w').close()\n" + HEALTHY_BINARY)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")])}
-    r = klint("probe", path.name, "--plot", "out.png", cwd=tmp_path, env=env, timeout=60)
+    r = klint("probe", path.name, "--plot", "out.png", cwd=project, env=env, timeout=60)
     assert r.returncode == 2 and r.stdout == ""
     err = r.stderr.strip()
     assert err.startswith("klint: error: --plot needs matplotlib") and "no matplotlib in this environment" in err
     assert len(err.splitlines()) == 1 and "Traceback" not in r.stderr
-    assert not (tmp_path / "ran.txt").exists() and not (tmp_path / "out.png").exists()  # the script never ran
+    assert not (tmp_path / "ran.txt").exists() and not (project / "out.png").exists()  # the script never ran
 
-    r = klint("probe", path.name, "--plot", "missing/out.png", cwd=tmp_path, timeout=60)
+    r = klint("probe", path.name, "--plot", "missing/out.png", cwd=project, timeout=60)
     assert r.returncode == 2 and "no such folder" in r.stderr and not (tmp_path / "ran.txt").exists()
 
 

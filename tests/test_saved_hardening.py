@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import klint.cli.main
+import klint.cli.workers
 from klint.model import saved, view
 from klint.source.interpreter import SourceAnalysis
 
@@ -168,7 +168,7 @@ def _zero_bomb(megabytes: int) -> bytes:
 
 def _peak(run, monkeypatch) -> int:
     """The peak of Python allocations (bytes) while ``run()`` runs, files checked in this process."""
-    monkeypatch.setattr(klint.cli.main, "ISOLATE", False, raising=False)  # not in forked workers
+    monkeypatch.setattr(klint.cli.workers, "ISOLATE", False, raising=False)  # not in forked workers
     tracemalloc.start()
     try:
         run()

@@ -6,7 +6,6 @@ end-to-end behaviour is in tests/test_capture_data.py.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 import types
@@ -14,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-STANDINS = Path(__file__).resolve().parent.parent / "linter" / "model" / "standins.py"
-
-
 @pytest.fixture(scope="module")
 def st():
-    spec = importlib.util.spec_from_file_location("standins_under_test", STANDINS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The capture's stand-in modules, as one namespace."""
+    from klint.model import inert, scratch, standins, tables, tfds
+
+    merged = {}
+    for module in (standins, tables, tfds, inert, scratch):
+        merged.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+    return types.SimpleNamespace(**merged)
 
 
 def test_inert_accepts_every_use(st):
@@ -67,7 +66,7 @@ def test_tqdm_stand_in_yields_what_it_wraps(st):
 
 
 def test_finder_stands_in_only_for_missing_display_and_data_packages(st):
-    finder = st._Finder(st.Standins())
+    finder = st.Finder(st.Standins())
     assert finder.find_spec("matplotlib") is not None
     assert finder.find_spec("tqdm") is not None
     assert finder.find_spec("tensorflow_datasets") is not None
@@ -90,7 +89,7 @@ def test_finder_is_asked_only_when_no_real_finder_has_the_package(st, tmp_path, 
     (tmp_path / "seaborn").mkdir()
     (tmp_path / "seaborn" / "__init__.py").write_text("REAL = True\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    finder = st._Finder(standins)
+    finder = st.Finder(standins)
     monkeypatch.setattr(sys, "meta_path", sys.meta_path + [finder])
     for name in ("seaborn", "imageio", "imageio.v3"):
         monkeypatch.delitem(sys.modules, name, raising=False)
@@ -141,7 +140,7 @@ def test_numpy_readers_give_a_table_for_a_missing_file_and_read_an_existing_one(
     import numpy as np
 
     s = st.Standins()
-    s.install_tables()
+    st.Tables(s).install()
     try:
         missing = tmp_path / "data.csv"
         assert np.loadtxt(missing, delimiter=",").shape == (st.SYNTHETIC_ROWS, st.SYNTHETIC_COLUMNS)
@@ -154,7 +153,7 @@ def test_numpy_readers_give_a_table_for_a_missing_file_and_read_an_existing_one(
     finally:
         for name in ("loadtxt", "genfromtxt"):
             setattr(np, name, getattr(np, name).__klint_original__)
-        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, st._AfterImport)]
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, st.AfterImport)]
     said = [(u["name"], u["detail"], u["missing"]) for u in s.used]
     assert said[0] == ("numpy.loadtxt", "a synthetic table for data.csv", [str(missing)])
     assert ("numpy.genfromtxt", "a synthetic table for d.txt", [str(tmp_path / "d.txt")]) in said
@@ -167,7 +166,7 @@ def pandas_patched(st):
     import pandas as pd
 
     s = st.Standins()
-    s._patch_pandas(pd)
+    st.Tables(s)._patch_pandas(pd)
     yield s, pd
     for name in st.PANDAS_READERS:
         fn = getattr(pd, name, None)
@@ -221,7 +220,7 @@ def test_after_import_hook_runs_once_the_module_is_imported(st, tmp_path, monkey
     (tmp_path / "klint_fake_tables.py").write_text("def read():\n    return 'real'\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     seen = []
-    finder = st._AfterImport("klint_fake_tables", lambda m: seen.append(m.read()))
+    finder = st.AfterImport("klint_fake_tables", lambda m: seen.append(m.read()))
     sys.meta_path.insert(0, finder)
     try:
         import klint_fake_tables  # noqa: F401

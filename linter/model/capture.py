@@ -30,19 +30,29 @@ _LIBRARY_MARKERS = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" 
                     os.sep + "lib" + os.sep + "python")
 
 
-def _standins():
-    """The stand-ins module beside this file, loaded under a name no project module can have."""
+#: The modules the capture runs with, beside this file (see ``sibling``).
+SIBLINGS = ("standins", "tables", "tfds", "inert", "scratch")
+
+
+def sibling(name: str):
+    """A module beside this file (``standins``, ``scratch``...), loaded as part of a private package whose
+    name no project module can have, whether or not klint is importable in this interpreter."""
+    import importlib
     import importlib.util
 
-    name = "_klint_capture_standins"
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(
-            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), "standins.py"))
+    package = "_klint_capture"
+    if package not in sys.modules:
+        here = os.path.dirname(os.path.abspath(__file__))
+        spec = importlib.util.spec_from_file_location(package, os.path.join(here, "__init__.py"),
+                                                      submodule_search_locations=[here])
         module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
+        sys.modules[package] = module
         spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f"{package}.{name}")
+
+
+def _standins():
+    return sibling("standins")
 
 
 class StopCapture(BaseException):
@@ -569,7 +579,7 @@ def run_one(script: str, out: str, root: str | None, factories: list, source: st
     """Run one script to its first training call and write its snapshot to ``out``.
 
     ``data="synthetic"``: data the script cannot get, and display packages
-    that are not installed, are stood in for (see ``standins.py``).
+    that are not installed, are stood in for (see ``standins.py`` and its siblings).
     """
     script = os.path.realpath(script)
     root = os.path.realpath(root or os.path.dirname(script))
@@ -592,7 +602,7 @@ def run_one(script: str, out: str, root: str | None, factories: list, source: st
 
         scratch = tempfile.mkdtemp(prefix="klint-scratch-")
         atexit.register(shutil.rmtree, scratch, True)
-    _standins().Scratch(scratch, [root, os.path.dirname(script), os.getcwd()], own=[out]).install()
+    sibling("scratch").Scratch(scratch, [root, os.path.dirname(script), os.getcwd()], own=[out]).install()
     if data == "synthetic":
         rec.standins.install_packages()
         rec.standins.install_data()
