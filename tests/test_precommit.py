@@ -18,6 +18,7 @@ into the user's home. The first build needs PyPI and takes a while.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -43,6 +44,12 @@ BAD_SCRIPT = textwrap.dedent(
     model.compile(optimizer="adam", loss="mse")
     """
 )
+
+
+BAD_NOTEBOOK = json.dumps({
+    "cells": [{"cell_type": "code", "execution_count": None, "id": "a1", "metadata": {}, "outputs": [],
+               "source": BAD_SCRIPT.splitlines(keepends=True)}],
+    "metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"
 
 
 def _clean_env(pre_commit_home: Path) -> dict[str, str]:
@@ -100,7 +107,8 @@ def bad_repo(tmp_path: Path, precommit_env: dict[str, str]) -> Path:
     _git(["config", "user.email", "klint-tests@example.invalid"], repo, precommit_env)
     _git(["config", "commit.gpgsign", "false"], repo, precommit_env)
     (repo / "train.py").write_text(BAD_SCRIPT)
-    _git(["add", "train.py"], repo, precommit_env)
+    (repo / "explore.ipynb").write_text(BAD_NOTEBOOK)
+    _git(["add", "train.py", "explore.ipynb"], repo, precommit_env)
     _git(["commit", "-q", "-m", "bad training script"], repo, precommit_env)
     return repo
 
@@ -109,6 +117,7 @@ def test_try_repo_reports_kl101(bad_repo: Path, precommit_env: dict[str, str]) -
     proc = _pre_commit(["try-repo", str(KLINT_ROOT), "klint", "--all-files"], bad_repo, precommit_env)
     assert proc.returncode != 0, proc.stdout
     assert "KL101" in proc.stdout, proc.stdout
+    assert "explore.ipynb:cell 1:4:" in proc.stdout, proc.stdout  # the hook takes notebooks too
     # Reporting alone must not touch the file.
     assert (bad_repo / "train.py").read_text() == BAD_SCRIPT
 

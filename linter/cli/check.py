@@ -51,10 +51,10 @@ def cmd_check(args) -> int:
     written: set = set()
     for path, res in results:
         display = display_path(path)
-        diags += diagnostics_for(display, res.fixed_source or res.source, res.findings, res.problems, unsafe)
+        diags += diagnostics_for(display, res.linted_text(), res.findings, res.problems, unsafe, res.notebook)
         if res.fixed_source is not None and res.fixed_source != res.source:
             if diff_mode:
-                diffs.append(_diff(display, res.source, res.fixed_source))
+                diffs.append(_diff(display, res))
             else:
                 # a symlink's target is edited, and the link kept (write_atomic replaces what it is given);
                 # a file reached under two names is written once
@@ -150,10 +150,10 @@ def check_stdin(args, cfg, linter, fixing: bool, unsafe: bool) -> int:
         (res,) = run_isolated([Path(name)], lambda path: check_bytes(path, data, cfg, linter, fixing), None,
                               time_limit_for(linter, fixing), memory_limit_for(linter))
     display = display_path(Path(name)) if args.stdin_filename else "-"
-    diags = diagnostics_for(display, res.fixed_source or res.source, res.findings, res.problems, unsafe)
+    diags = diagnostics_for(display, res.linted_text(), res.findings, res.problems, unsafe, res.notebook)
     if args.diff:
         if res.fixed_source is not None and res.fixed_source != res.source:
-            sys.stdout.write(_diff(display, res.source, res.fixed_source))
+            sys.stdout.write(_diff(display, res))
             return EXIT_OK if args.exit_zero else EXIT_FINDINGS
         return EXIT_OK
     if fixing:
@@ -178,8 +178,11 @@ def check_stdin(args, cfg, linter, fixing: bool, unsafe: bool) -> int:
     return EXIT_FINDINGS if diags else EXIT_OK
 
 
-def _diff(display: str, old: str, new: str) -> str:
-    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+def _diff(display: str, res) -> str:
+    """The fixes as a unified diff; for a notebook, one per changed cell (``nb.ipynb:cell 3``)."""
+    if res.notebook is not None:
+        return res.notebook.diff(res.fixed_program, display)
+    return "".join(difflib.unified_diff(res.source.splitlines(keepends=True), res.fixed_source.splitlines(keepends=True),
                                         fromfile=display, tofile=display))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from klint.engine.config import DEFAULT_EXCLUDE
 from klint.engine.lint import (KERAS_MARKERS, DecodeError, EncodeError, FileResult, Linter, Problem, decode, encode,
                                mentions_keras)
+from klint.engine.notebook import Notebook, NotebookError, is_notebook
 
 #: Source files larger than this are reported (KL002) instead of read. Parsing takes seconds per
 #: megabyte and some 500 bytes of memory per byte of source, so klint could not check one within
@@ -45,8 +46,8 @@ def collect_files(paths: list[str], cfg) -> tuple[list[Path], list]:
                 dirs[:] = sorted(d for d in dirs if d not in DEFAULT_EXCLUDE and not _is_venv(rootp / d)
                                  and not cfg.is_excluded(rootp / d))
                 for n in sorted(names):
-                    if n.endswith((".py", ".keras")):
-                        f = rootp / n
+                    f = rootp / n
+                    if cfg.is_included(f):
                         if not cfg.is_excluded(f):
                             key = os.path.abspath(f)
                             if key not in seen:
@@ -54,6 +55,11 @@ def collect_files(paths: list[str], cfg) -> tuple[list[Path], list]:
                                 files.append(f)
         else:
             if cfg.is_excluded(p, explicit=True):
+                continue
+            if p.suffix not in CHECKED_SUFFIXES and not cfg.is_included(p):
+                problems.append((raw, Problem(
+                    "KL002", "not-python", f"not checked: klint reads Python files (.py), notebooks (.ipynb) "
+                    f"and saved models (.keras, .json), not {p.suffix} files")))
                 continue
             key = os.path.abspath(p)
             if key not in seen:
@@ -63,6 +69,9 @@ def collect_files(paths: list[str], cfg) -> tuple[list[Path], list]:
 
 
 SAVED_MODEL_SUFFIXES = (".keras", ".json")
+
+#: What a path given explicitly may be (a file without a suffix is read as Python, as a script often is).
+CHECKED_SUFFIXES = ("", ".py", ".pyi", ".pyw", ".ipynb", *SAVED_MODEL_SUFFIXES)
 
 
 def check_bytes(path: Path, data: bytes | None, cfg, linter: Linter, fixing: bool) -> FileResult:
@@ -91,6 +100,8 @@ def check_bytes(path: Path, data: bytes | None, cfg, linter: Linter, fixing: boo
         return res
     res.source, res.encoding, res.bom = text, encoding, bom
     ignore = cfg.ignored_for(path)
+    if is_notebook(path):
+        return _check_notebook(res, path, text, ignore, linter, fixing)
     try:
         if fixing and not _round_trips(data, text, encoding, bom):
             # the codec does not give the file's own bytes back (``unicode_escape``): any rewrite
@@ -119,6 +130,47 @@ def check_bytes(path: Path, data: bytes | None, cfg, linter: Linter, fixing: boo
     except Exception as e:  # never a traceback: report and go on with the other files
         res.findings = []
         res.problems = [Problem("KL003", "internal-error", f"klint failed on this file: {type(e).__name__}: {e}")]
+    return res
+
+
+def _check_notebook(res: FileResult, path: Path, text: str, ignore, linter: Linter, fixing: bool) -> FileResult:
+    """A notebook: its code cells linted as one program, fixes written back into the cells."""
+    try:
+        nb = Notebook(text)
+    except NotebookError as e:
+        res.problems.append(Problem("KL002", "unreadable-notebook", f"not checked: {e}"))
+        return res
+    res.notebook, res.program = nb, nb.source
+    syntax = [Problem("KL001", "syntax-error", f"{s.message} (the other cells were checked)", s.row, s.col)
+              for s in nb.syntax]
+    for problem, issue in zip(syntax, nb.syntax):
+        problem.cell = issue.cell  # its row is the cell's own: the cell is not in the program
+    try:
+        if fixing:
+            new, n, findings, problems, warnings = linter.fix_text(str(path), nb.source, ignore)
+            res.findings, res.problems = findings, syntax + problems
+            res.problems += [Problem("KL004", "fix-reverted", w) for w in warnings]
+            if n:
+                try:
+                    res.fixed_source = nb.rebuild(new)
+                except NotebookError as e:
+                    res.findings, problems = linter.lint_text(str(path), nb.source, ignore)
+                    res.problems = syntax + problems + [Problem("KL004", "fix-reverted", f"fixes were not written: {e}")]
+                else:
+                    res.fixed_program, res.fixed = new, n
+        else:
+            res.findings, problems = linter.lint_text(str(path), nb.source, ignore)
+            res.problems = syntax + problems
+    except MemoryError:
+        raise
+    except Exception as e:  # never a traceback: report and go on with the other files
+        res.findings = []
+        res.problems = [Problem("KL003", "internal-error", f"klint failed on this file: {type(e).__name__}: {e}")]
+    for f in res.findings:  # the lines a message names, as cells and lines
+        f.message = nb.relabel(f.message)
+    for p in res.problems:
+        if getattr(p, "cell", None) is None:
+            p.message = nb.relabel(p.message)
     return res
 
 

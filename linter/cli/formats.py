@@ -31,14 +31,25 @@ class Diagnostic:
     fixable: bool = False  # fixable with the current flags
     applicability: str | None = None
     related: list = field(default_factory=list)  # the places a grouped finding covers (engine.Related)
+    # in a notebook: the cell (numbered from 1, every cell counted), ``row``/``end_row`` within it, and
+    # the rows in the program its code cells make
+    cell: int | None = None
+    program_row: int | None = None
+    program_end_row: int | None = None
 
 
-def diagnostics_for(display: str, text: str | None, findings: list, problems: list, unsafe: bool) -> list:
+def diagnostics_for(display: str, text: str | None, findings: list, problems: list, unsafe: bool,
+                    notebook=None) -> list:
     out: list[Diagnostic] = []
     for p in problems:
         if getattr(p, "warning", False):
             continue  # shown by the caller as a warning
-        out.append(Diagnostic(p.code, p.name, p.message, display, p.row, p.col, p.row, p.col))
+        d = Diagnostic(p.code, p.name, p.message, display, p.row, p.col, p.row, p.col)
+        if getattr(p, "cell", None) is not None:  # a cell left out of the program: the row is the cell's
+            d.cell = p.cell
+        elif notebook is not None:
+            _in_cells(d, notebook)
+        out.append(d)
     pos = None
     for f in findings:
         fix = None
@@ -57,9 +68,35 @@ def diagnostics_for(display: str, text: str | None, findings: list, problems: li
             }
         fixable = fix is not None and (applicability == Applicability.SAFE.value or unsafe)
         name = display if not getattr(f, "filename", None) else display_path(f.filename)
-        out.append(Diagnostic(f.code, f.name, f.message, name, f.row, f.col, f.end_row, f.end_col, fix,
-                              f.url, f.view, fixable, applicability, list(getattr(f, "related", None) or [])))
+        d = Diagnostic(f.code, f.name, f.message, name, f.row, f.col, f.end_row, f.end_col, fix,
+                       f.url, f.view, fixable, applicability, list(getattr(f, "related", None) or []))
+        if notebook is not None and not getattr(f, "filename", None):
+            _in_cells(d, notebook)
+        out.append(d)
     return out
+
+
+def _in_cells(d: Diagnostic, notebook) -> None:
+    """Rows of the notebook's program as a cell and rows within it (ruff's notebook convention)."""
+    import dataclasses
+
+    d.program_row, d.program_end_row = d.row, d.end_row
+    d.cell, d.row = notebook.locate(d.row)
+    end_cell, d.end_row = notebook.locate(d.end_row)
+    if end_cell != d.cell:  # never past the cell it starts in
+        d.end_row, d.end_col = d.row, d.col
+    related = []
+    for r in d.related:
+        cell, row = notebook.locate(r.row)
+        moved = dataclasses.replace(r, row=row, end_row=notebook.locate(r.end_row)[1])
+        moved.cell, moved.program_row = cell, r.row
+        related.append(moved)
+    d.related = related
+    if d.fix is not None:
+        for e in d.fix["edits"]:
+            for key in ("location", "end_location"):
+                e[key]["concatenated_row"] = e[key]["row"]
+                e[key]["cell"], e[key]["row"] = notebook.locate(e[key]["row"])
 
 
 def display_path(path) -> str:
@@ -87,15 +124,17 @@ class _RowCol:
 
 def render(fmt: str, diags: list[Diagnostic], *, fixed: int = 0, unsafe: bool = False, fix_mode: bool = False,
            show_summary: bool = True) -> str:
-    diags = sorted(diags, key=lambda d: (d.filename, d.row, d.col, d.code))
+    diags = sorted(diags, key=lambda d: (d.filename, d.cell or 0, d.row, d.col, d.code))
     if fmt == "json":
         return json.dumps([_json(d) for d in diags], indent=2) + "\n"
     if fmt == "github":
         lines = []
         for d in diags:
+            # a notebook's lines are not the file's: the annotation goes on its first line, as ruff's
+            row, col, end_row, end_col = (1, 1, 1, 1) if d.cell is not None else (d.row, d.col, d.end_row, d.end_col)
             lines.append(
-                f"::error title=klint ({d.code}),file={_gh(d.filename)},line={d.row},col={d.col},"
-                f"endLine={d.end_row},endColumn={d.end_col}::{_gh_msg(f'{d.filename}:{d.row}:{d.col}: {d.code} {d.message}')}"
+                f"::error title=klint ({d.code}),file={_gh(d.filename)},line={row},col={col},"
+                f"endLine={end_row},endColumn={end_col}::{_gh_msg(f'{_where(d)}: {d.code} {d.message}')}"
             )
         return "".join(line + "\n" for line in lines)
     if fmt == "sarif":
@@ -103,28 +142,38 @@ def render(fmt: str, diags: list[Diagnostic], *, fixed: int = 0, unsafe: bool = 
     return _text(diags, fixed, unsafe, fix_mode, show_summary)
 
 
+def _where(d: Diagnostic) -> str:
+    """``path:row:col``, or ``path:cell N:row:col`` in a notebook."""
+    return f"{d.filename}:cell {d.cell}:{d.row}:{d.col}" if d.cell is not None else f"{d.filename}:{d.row}:{d.col}"
+
+
 def _json(d: Diagnostic) -> dict:
-    return {
+    out = {
         "code": d.code,
         "name": d.name,
         "message": d.message,
         "filename": d.filename,
+        "cell": d.cell,
         "location": {"row": d.row, "column": d.col},
         "end_location": {"row": d.end_row, "column": d.end_col},
         "fix": d.fix,
         "url": d.url,
         "noqa_row": d.row,
         "view": d.view,
-        "related": [{"message": r.note, "location": {"row": r.row, "column": r.col},
+        "related": [{"message": r.note, "cell": getattr(r, "cell", None), "location": {"row": r.row, "column": r.col},
                      "end_location": {"row": r.end_row, "column": r.end_col}} for r in d.related],
     }
+    if d.program_row is not None:  # a notebook: the rows of the program its code cells make, too
+        out["concatenated_location"] = {"row": d.program_row, "column": d.col}
+        out["concatenated_end_location"] = {"row": d.program_end_row, "column": d.end_col}
+    return out
 
 
 def _text(diags: list[Diagnostic], fixed: int, unsafe: bool, fix_mode: bool, show_summary: bool) -> str:
     out = []
     for d in diags:
         mark = " [*]" if d.fixable else ""
-        out.append(f"{d.filename}:{d.row}:{d.col}: {d.code} {d.message}{mark}")
+        out.append(f"{_where(d)}: {d.code} {d.message}{mark}")
     if not show_summary:
         return "".join(line + "\n" for line in out)
     n = len(diags)
@@ -191,19 +240,21 @@ def _sarif(diags: list[Diagnostic]) -> dict:
             "locations": [{
                 "physicalLocation": {
                     "artifactLocation": {"uri": d.filename.replace("\\", "/")},
-                    "region": {"startLine": d.row, "startColumn": d.col, "endLine": d.end_row,
-                               "endColumn": d.end_col},
+                    "region": {"startLine": d.program_row or d.row, "startColumn": d.col,
+                               "endLine": d.program_end_row or d.end_row, "endColumn": d.end_col},
                 }
             }],
             "properties": {"view": d.view, "name": d.name},
         }
+        if d.cell is not None:  # a notebook: regions are lines of its code cells' program; the cell and its row here
+            res["properties"].update({"cell": d.cell, "cellRow": d.row, "cellEndRow": d.end_row})
         if d.related:
             res["relatedLocations"] = [{
                 "id": i,
                 "physicalLocation": {
                     "artifactLocation": {"uri": d.filename.replace("\\", "/")},
-                    "region": {"startLine": r.row, "startColumn": r.col, "endLine": r.end_row,
-                               "endColumn": r.end_col},
+                    "region": {"startLine": getattr(r, "program_row", None) or r.row, "startColumn": r.col,
+                               "endLine": getattr(r, "program_row", None) or r.end_row, "endColumn": r.end_col},
                 },
                 "message": {"text": r.note or d.name},
             } for i, r in enumerate(d.related)]
@@ -216,8 +267,10 @@ def _sarif(diags: list[Diagnostic]) -> dict:
                     "artifactLocation": {"uri": d.filename.replace("\\", "/")},
                     "replacements": [{
                         "deletedRegion": {
-                            "startLine": e["location"]["row"], "startColumn": e["location"]["column"],
-                            "endLine": e["end_location"]["row"], "endColumn": e["end_location"]["column"],
+                            "startLine": e["location"].get("concatenated_row", e["location"]["row"]),
+                            "startColumn": e["location"]["column"],
+                            "endLine": e["end_location"].get("concatenated_row", e["end_location"]["row"]),
+                            "endColumn": e["end_location"]["column"],
                         },
                         "insertedContent": {"text": e["content"]},
                     } for e in d.fix["edits"]],

@@ -43,6 +43,7 @@ class Config:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)
     extend_exclude: list[str] = field(default_factory=list)
+    extend_include: list[str] = field(default_factory=list)  # files a folder scan checks besides *.py, *.ipynb
     fix: bool = False
     unsafe_fixes: bool = False
     rule_options: dict[str, dict] = field(default_factory=dict)
@@ -75,6 +76,20 @@ class Config:
             if _glob_match(absolute if _is_anchored(pattern) else rel, pattern):
                 out += codes
         return out
+
+    def is_included(self, path: Path) -> bool:
+        """Whether a folder scan checks this file: Python files, notebooks, saved models, and
+        ``extend-include``."""
+        if path.name.endswith((".py", ".ipynb", ".keras")):
+            return True
+        rel, absolute = _relative(path, self.root), _absolute(path)
+        for pattern in self.extend_include:
+            if _is_anchored(pattern):
+                if _glob_match(absolute, pattern):
+                    return True
+            elif _glob_match(rel, pattern) or fnmatch.fnmatch(path.name, pattern):
+                return True
+        return False
 
     def is_excluded(self, path: Path, explicit: bool = False) -> bool:
         rel, absolute = _relative(path, self.root), _absolute(path)
@@ -163,7 +178,7 @@ def find_config(start: Path) -> Path | None:
 
 
 _KEYS = {
-    "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "fix",
+    "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "extend-include", "fix",
     "unsafe-fixes", "rules",
 }
 #: The model view's data modes: stand-ins for missing data and display packages, or the script's own only.
@@ -201,7 +216,7 @@ def load_config(path: Path | None) -> Config:
     for k, v in table.items():
         if k not in _KEYS and k not in _RESERVED:
             raise ConfigError(f"{where}: unknown key '{key(k)}'")
-        if k in ("select", "extend-select", "ignore", "exclude", "extend-exclude"):
+        if k in ("select", "extend-select", "ignore", "exclude", "extend-exclude", "extend-include"):
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 raise ConfigError(f"{where}: '{key(k)}' must be a list of strings")
             if k in ("select", "extend-select", "ignore"):

@@ -83,6 +83,17 @@ class FileResult:
     skipped: bool = False
     encoding: str = "utf-8"
     bom: bool = False
+    # a notebook: ``source``/``fixed_source`` are its JSON text, the findings are placed on the program
+    # its code cells make (``program``, ``fixed_program``), and ``notebook`` maps that program to cells
+    notebook: object | None = None
+    program: str | None = None
+    fixed_program: str | None = None
+
+    def linted_text(self) -> str | None:
+        """The text the findings' positions and edits refer to."""
+        if self.notebook is not None:
+            return self.fixed_program or self.program
+        return self.fixed_source or self.source
 
 
 # ----------------------------------------------------------------- reading

@@ -753,6 +753,10 @@ def run_script(script: str, source_path: str, namespace: dict) -> None:
     namespace.update(module.__dict__)
     namespace.update({"__file__": script, "__builtins__": __builtins__, "__spec__": None, "__loader__": None,
                       "__cached__": None})
+    if script.endswith(".ipynb"):  # a notebook's code cells: what IPython gives every notebook
+        inert = sibling("inert").Inert
+        namespace.setdefault("display", lambda *args, **kwargs: None)
+        namespace.setdefault("get_ipython", lambda: inert("get_ipython()"))
     module.__dict__.update(namespace)
     saved = sys.modules.get("__main__")
     sys.modules["__main__"] = module

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from klint.engine.notebook import Notebook, NotebookError, is_notebook
 from klint.runtime.diagnose import CODES, diagnose
 from klint.cli.formats import display_path
 
@@ -36,10 +37,19 @@ class Located:
     layer: str | None
     step: int | None
     cites: list
+    cell: int | None = None  # in a notebook: the cell, and ``row`` within it
+
 
 
 #: ``klint probe --seed``: Python, NumPy, Keras and the synthetic data are seeded with it
 DEFAULT_SEED = 0
+
+
+def _notebook_program(script: Path) -> str:
+    try:
+        return Notebook(script.read_text(encoding="utf-8")).source
+    except (OSError, UnicodeDecodeError, NotebookError) as e:
+        raise RuntimeError_(f"cannot read the notebook {script.name}: {e}") from None
 
 
 def run_probe(script: Path, python: str, timeout: float, steps: int, root: Path | None = None,
@@ -51,6 +61,10 @@ def run_probe(script: Path, python: str, timeout: float, steps: int, root: Path 
         out = Path(td) / "probe.json"
         cmd = [python, str(PROBE), str(script), str(out), "--steps", str(steps), "--seed", str(seed), "--root",
                str(root or script.parent)]
+        if is_notebook(script):  # its code cells, run as one script
+            program = Path(td) / "program.py"
+            program.write_text(_notebook_program(script), encoding="utf-8")
+            cmd += ["--source", str(program)]
         outcome = _one_shot(cmd, script, timeout)
         if not isinstance(outcome, tuple):
             raise RuntimeError_(outcome.warning)
@@ -88,12 +102,21 @@ def locate(findings: list, result: dict, script: Path) -> list[Located]:
     snap = result.get("snapshot") or {}
     sites = sites_of(snap)
     fit = snap.get("trigger_site") or {"file": str(script), "line": 1, "col": 0}
+    notebook = None
+    if is_notebook(script):
+        try:
+            notebook = Notebook(Path(script).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, NotebookError):
+            notebook = None
     out = []
     for f in findings:
         site = sites.get(f.layer) if f.layer else None
         site = site or fit
-        out.append(Located(f.code, f.name, f.message, display_path(site.get("file") or str(script)),
-                           site.get("line") or 1, (site.get("col") or 0) + 1, f.layer, f.step, f.cites))
+        where = Located(f.code, f.name, f.message, display_path(site.get("file") or str(script)),
+                        site.get("line") or 1, (site.get("col") or 0) + 1, f.layer, f.step, f.cites)
+        if notebook is not None and Path(site.get("file") or script).resolve() == Path(script).resolve():
+            where.cell, where.row = notebook.locate(where.row)
+        out.append(where)
     return out
 
 
@@ -102,12 +125,13 @@ def render(located: list[Located], series: dict, fmt: str) -> str:
         return json.dumps({
             "findings": [{
                 "code": f.code, "name": f.name, "message": f.message, "filename": f.filename,
-                "location": {"row": f.row, "column": f.col}, "layer": f.layer, "step": f.step,
+                "cell": f.cell, "location": {"row": f.row, "column": f.col}, "layer": f.layer, "step": f.step,
                 "cites": f.cites, "view": "runtime",
             } for f in located],
             "series": series,
         }, indent=2) + "\n"
-    lines = [f"{f.filename}:{f.row}:{f.col}: {f.code} {f.message}" for f in located]
+    lines = [f"{f.filename}:{'' if f.cell is None else f'cell {f.cell}:'}{f.row}:{f.col}: {f.code} {f.message}"
+             for f in located]
     steps = series.get("steps") or len(series.get("records") or [])
     source = f" on {series['data']}" if series.get("data") else ""
     if located:

@@ -60,6 +60,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--root", default=None)
     ap.add_argument("--factory", action="append", default=[])
+    ap.add_argument("--source", default=None, help="run this file's text as SCRIPT (a notebook's code cells)")
     a = ap.parse_args(argv)
     _fix_hash_seed(a.seed, argv)
 
@@ -99,7 +100,7 @@ def main(argv: list[str]) -> int:
     snap_path = a.out + ".snapshot.json"
     saved = _training_methods()
     seed_everything(a.seed)
-    capture.run_one(a.script, snap_path, a.root, a.factory, None)
+    capture.run_one(a.script, snap_path, a.root, a.factory, a.source)
     _restore(saved)  # the probe trains for real: undo the capture's stops
     with open(snap_path, encoding="utf-8") as f:
         snap = json.load(f)
