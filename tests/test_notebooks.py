@@ -65,7 +65,7 @@ def test_code_cells_are_one_program_and_findings_name_their_cell(cli, nb):
     found = lines(out)
     assert rc == 1
     # the layers of cell 3 (counting the markdown cell), the optimizer compiled in cell 4
-    assert found[0].startswith("train.ipynb:cell 3:3:5: KL101 2 kernel layers (cell 3, lines 3, 4) feed relu")
+    assert found[0].startswith("train.ipynb:cell 3:3:5: KL101 2 kernel layers (lines 3, 4 of cell 3) feed relu")
     assert found[1].startswith("train.ipynb:cell 4:2:25: KL401 `SGD` uses a constant learning rate of 0.5")
     assert len(found) == 2  # the magics and the %%bash cell are no syntax error
 
@@ -249,7 +249,7 @@ def test_the_model_view_runs_the_cells_as_one_script(cli, project, write):
     assert "model view" not in err, err  # built: no warning
     model = [f for f in found if f["view"] == "model" and f["code"] == "KL101"]
     assert len(model) == 1 and model[0]["cell"] == 3 and model[0]["location"]["row"] == 3
-    assert "cell 3, lines 3, 4" in model[0]["message"]
+    assert "lines 3, 4 of cell 3" in model[0]["message"]
     assert sorted(p.name for p in project.iterdir()) == ["graph.ipynb", "pyproject.toml"]
 
 
@@ -261,3 +261,36 @@ def test_the_probe_runs_a_notebook(run_klint, project, write):
     doc = json.loads(r.stdout)
     assert len(doc["series"]["records"]) == 3
     assert all(f["cell"] in (3, 4) for f in doc["findings"])
+
+
+def test_the_same_findings_as_the_same_code_in_a_py_file(cli, nb, write, project):
+    """The code cells as a .py file (magics dropped, the %%bash cell left out) get the same findings on the
+    same lines, counted from each cell's start."""
+    py = ("import numpy as np\nimport keras\nfrom keras import layers\n"
+          'model = keras.Sequential([\n    keras.Input((32,)),\n    layers.Dense(64, activation="relu"),\n'
+          '    layers.Dense(64, activation="relu"),\n    layers.Dense(10, activation="softmax"),\n])\n'
+          'model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5),\n'
+          '              loss="sparse_categorical_crossentropy")\n'
+          "x = np.zeros((64, 32))\ny = np.zeros(64)\nmodel.fit(x, y, batch_size=16, epochs=1)\n")
+    write(project / "train.py", py)
+    _, in_py, _ = cli.json("train.py")
+    _, in_nb, _ = cli.json(nb.name)
+    # a cell's row r is train.py's line offset + r (cell 4's first line, %%time, is not in train.py)
+    offset = {3: 3, 4: 8}
+    assert in_py and sorted((f["code"], f["location"]["row"], f["location"]["column"]) for f in in_py) == sorted(
+        (f["code"], offset[f["cell"]] + f["location"]["row"], f["location"]["column"]) for f in in_nb)
+
+
+def test_a_second_fix_changes_nothing(cli, nb):
+    cli("check", "--fix", "--unsafe-fixes", nb.name)
+    once = nb.read_bytes()
+    rc, out, _ = cli("check", "--fix", "--unsafe-fixes", nb.name)
+    assert nb.read_bytes() == once and rc == 0, out
+
+
+def test_a_broken_notebook_does_not_stop_the_other_files(cli, project, write):
+    write(project / "broken.ipynb", '{"cells": [{"source": "import keras"')
+    write(project / "train.py", 'import keras\nkeras.Sequential([keras.layers.Dense(8, activation="relu"),\n'
+                                '                  keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])\n')
+    _, found, _ = cli.json(".")
+    assert sorted((f["filename"], f["code"]) for f in found) == [("broken.ipynb", "KL002"), ("train.py", "KL101")]

@@ -179,19 +179,18 @@ class Notebook:
         return (self.cells[0].number, 1) if self.cells else (1, row)
 
     def relabel(self, message: str) -> str:
-        """A finding's message with the program lines it names (``lines 7, 8``) as cells and lines."""
+        """A finding's message with the program lines it names as lines of cells: "lines 7, 8" becomes
+        "lines 3, 4 of cell 3", "line 12" "line 2 of cell 7"."""
 
         def one(m):
             rows = [int(x) for x in re.findall(r"\d+", m.group(2))]
             places = [self.locate(r) for r in rows]
             cells = {c for c, _ in places}
             if len(cells) == 1:
-                word = m.group(1)
-                joined = m.group(2)
-                for r, (_, row) in sorted(zip(rows, places), key=lambda t: -len(str(t[0]))):
-                    joined = re.sub(rf"\b{r}\b", str(row), joined)
-                return f"cell {places[0][0]}, {word} {joined}"
-            return ", ".join(f"cell {c} line {r}" for c, r in places)
+                numbers = iter(str(row) for _, row in places)
+                joined = re.sub(r"\d+", lambda _: next(numbers), m.group(2))
+                return f"{m.group(1)} {joined} of cell {places[0][0]}"
+            return ", ".join(f"line {r} of cell {c}" for c, r in places)
 
         return _LINES.sub(one, message)
 
