@@ -11,7 +11,6 @@ from pathlib import Path
 from klint.engine.config import DEFAULT_EXCLUDE
 from klint.engine.lint import (KERAS_MARKERS, DecodeError, EncodeError, FileResult, Linter, Problem, decode, encode,
                                mentions_keras)
-from klint.engine.notebook import Notebook, NotebookError, is_notebook
 
 #: Source files larger than this are reported (KL002) instead of read. Parsing takes seconds per
 #: megabyte and some 500 bytes of memory per byte of source, so klint could not check one within
@@ -100,7 +99,7 @@ def check_bytes(path: Path, data: bytes | None, cfg, linter: Linter, fixing: boo
         return res
     res.source, res.encoding, res.bom = text, encoding, bom
     ignore = cfg.ignored_for(path)
-    if is_notebook(path):
+    if path.suffix == ".ipynb":
         return _check_notebook(res, path, text, ignore, linter, fixing)
     try:
         if fixing and not _round_trips(data, text, encoding, bom):
@@ -135,6 +134,8 @@ def check_bytes(path: Path, data: bytes | None, cfg, linter: Linter, fixing: boo
 
 def _check_notebook(res: FileResult, path: Path, text: str, ignore, linter: Linter, fixing: bool) -> FileResult:
     """A notebook: its code cells linted as one program, fixes written back into the cells."""
+    from klint.engine.notebook import Notebook, NotebookError
+
     try:
         nb = Notebook(text)
     except NotebookError as e:

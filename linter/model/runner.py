@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from klint import __version__
-from klint.model.capture import SIBLINGS
 
 CAPTURE = Path(__file__).with_name("capture.py")
-#: What the capture runs with besides capture.py (its ``SIBLINGS``): part of every cache key.
-CAPTURE_MODULES = tuple(Path(__file__).with_name(f"{n}.py") for n in SIBLINGS)
+def capture_modules() -> tuple:
+    """What the capture runs with besides capture.py (its ``SIBLINGS``): part of every cache key."""
+    from klint.model.capture import SIBLINGS
+
+    return tuple(Path(__file__).with_name(f"{n}.py") for n in SIBLINGS)
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -53,7 +55,7 @@ class CaptureOptions:
 def cache_key(script: Path, source: bytes, opts: CaptureOptions) -> str:
     """What the capture depends on besides the files it reads (checked separately)."""
     h = hashlib.sha256()
-    code = hashlib.sha256(b"".join(p.read_bytes() for p in (CAPTURE, *CAPTURE_MODULES))).hexdigest()
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in (CAPTURE, *capture_modules()))).hexdigest()
     for part in (__version__, code, str(script.resolve()), opts.python, opts.data,
                  os.environ.get("KERAS_BACKEND", ""), json.dumps(sorted(opts.factories))):
         h.update(part.encode() + b"\0")
