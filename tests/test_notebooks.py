@@ -42,7 +42,8 @@ TRAIN = notebook(
          '    layers.Dense(64, activation="relu"),\n    layers.Dense(10, activation="softmax"),\n])', "model",
          outputs=OUTPUT),
     code("%%time\nmodel.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5),\n"
-         '              loss="sparse_categorical_crossentropy")\nfiles = !ls\nmodel?', "compile"),
+         '              loss="sparse_categorical_crossentropy")\nfiles = !ls\nmodel?\n'
+         "!cp results/* \\\n    backup/ \\\n  --verbose", "compile"),
     code("%%bash\necho this is not Python {{", "shell"),
     code("x = np.zeros((64, 32))\ny = np.zeros(64)\nmodel.fit(x, y, batch_size=16, epochs=1)", "fit"),
 )
@@ -141,7 +142,7 @@ def test_fix_writes_back_into_the_cells_only(cli, nb):
     assert 'layers.Dense(64, activation="relu", kernel_initializer="he_normal")' in cell3
     assert not cell3.endswith("\n")  # the last line of a cell keeps having no newline
     cell4 = new["cells"][3]["source"]
-    assert cell4[0] == "%%time\n" and cell4[-2:] == ["files = !ls\n", "model?"]  # IPython lines kept as written
+    assert cell4[0] == "%%time\n" and cell4[-4:] == ["model?\n", "!cp results/* \\\n", "    backup/ \\\n", "  --verbose"]
     rc, out, _ = cli("check", nb.name)
     assert lines(out) == []
 

@@ -152,9 +152,17 @@ class Notebook:
         if _parses(text):
             return text
         out = []
+        continued = None  # the indentation of an IPython line that a trailing backslash continues
         for n, line in enumerate(text.splitlines(keepends=True)):
             body = line.rstrip("\r\n")
-            replaced = _ipython_line(body, first_line=n == 0)
+            if continued is not None:  # ``!cmd \`` goes on: the whole shell command is one IPython line
+                replaced = f"{continued}pass"
+            else:
+                replaced = _ipython_line(body, first_line=n == 0)
+            if replaced is None or not body.endswith("\\"):
+                continued = None
+            elif continued is None:
+                continued = body[:len(body) - len(body.lstrip())]
             if replaced is None:
                 out.append(line)
             else:
