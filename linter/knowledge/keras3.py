@@ -1,0 +1,129 @@
+"""What Keras 3 removed or moved, as plain tables, for the upgrade rules (KL8xx).
+
+Read from the Keras 3 sources and checked against Keras 3.15.1 (``keras/api``
+and ``keras/src``): a Keras 1/2 module path that no longer imports, the module
+whose members took its place, and the names each of those modules exports, so
+that a fix rewrites an import only when every name it imports is there.
+"""
+from __future__ import annotations
+
+#: The Keras version these tables were read from.
+KERAS_VERSION = "3.15.1"
+
+#: The roots through which a script reaches Keras 3's public API (``tensorflow.keras`` is Keras 3 from
+#: TensorFlow 2.16 on). ``keras.src`` is Keras's private tree, where ``layers/core`` still exists, and
+#: ``tf_keras`` is Keras 2 itself: neither is checked.
+KERAS3_ROOTS = ("keras", "tensorflow.keras")
+
+#: Keras 1/2 modules that do not import in Keras 3 (``ModuleNotFoundError``), relative to the Keras
+#: root (``keras``, ``tensorflow.keras``...): the module whose members replace theirs, or None.
+REMOVED_MODULES = {
+    "layers.core": "layers", "layers.convolutional": "layers", "layers.convolutional_recurrent": "layers",
+    "layers.recurrent": "layers", "layers.normalization": "layers", "layers.embeddings": "layers",
+    "layers.pooling": "layers", "layers.merge": "layers", "layers.advanced_activations": "layers",
+    "layers.wrappers": "layers", "layers.noise": "layers", "layers.local": "layers",
+    "layers.cudnn_recurrent": "layers",
+    "layers.experimental.preprocessing": "layers", "layers.experimental": "layers",
+    "utils.np_utils": "utils", "utils.generic_utils": "utils", "utils.data_utils": "utils",
+    "utils.vis_utils": "utils", "utils.all_utils": "utils", "utils.layer_utils": None, "utils.conv_utils": None,
+    "engine": None, "engine.topology": None, "engine.training": None, "engine.sequential": None,
+    "wrappers.scikit_learn": None,
+    "preprocessing.text": None,
+}
+
+#: Why a removed module has no replacement, for the message.
+NO_REPLACEMENT = {
+    "wrappers.scikit_learn": "use `keras.wrappers.SKLearnClassifier`/`SKLearnRegressor` (Keras 3.5 and later) "
+                             "or SciKeras, whose `KerasClassifier`/`KerasRegressor` take the same build function",
+    "preprocessing.text": "`Tokenizer` and `one_hot` are gone: use `keras.layers.TextVectorization`",
+    "engine": "import `Model`, `Sequential`, `Input` and `Layer` from `keras` and `keras.layers`",
+    "engine.topology": "import `Model`, `Input` and `Layer` from `keras` and `keras.layers`",
+    "engine.training": "import `Model` from `keras`",
+    "engine.sequential": "import `Sequential` from `keras`",
+    "utils.layer_utils": "its helpers are private in Keras 3",
+    "utils.conv_utils": "its helpers are private in Keras 3",
+}
+
+#: Keras 3 modules that still import but whose members raise when used.
+RAISING_MODULES = {
+    # keras.optimizers.legacy.Adam(...) raises ImportError: "`keras.optimizers.legacy` is not supported
+    # in Keras 3" (keras/src/optimizers/__init__.py, LegacyOptimizerWarning)
+    "optimizers.legacy": "optimizers",
+}
+
+#: Where the members of ``keras.engine`` are in Keras 3 (a module of this table, relative to the root;
+#: "" is the root itself): a fix moves an import when all its names have the same home.
+ENGINE_HOMES = {
+    "Layer": "layers", "InputSpec": "layers", "Input": "layers", "InputLayer": "layers",
+    "Model": "", "Sequential": "", "get_source_inputs": "utils",
+}
+
+#: Layers removed in Keras 3 whose replacement computes the same function: imported as an alias of
+#: it (``from keras.layers import LSTM as CuDNNLSTM``), every use stays as written.
+SAME_FUNCTION = {
+    # CuDNNLSTM/CuDNNGRU were LSTM/GRU with tanh and sigmoid, run by cuDNN; Keras 3's LSTM/GRU use
+    # cuDNN by themselves with those activations (keras/src/layers/rnn/lstm.py, gru.py)
+    "CuDNNLSTM": "LSTM",
+    "CuDNNGRU": "GRU",
+}
+
+#: Names removed with their module, and what replaces them (no fix: the call changes).
+REMOVED_NAMES = {
+    "layers.Merge": "`Merge` is gone: use `Concatenate`, `Add`, `Multiply`, `Average`, `Maximum` or `Dot` "
+                    "for the mode it was given",
+    "layers.merge": "`merge` is gone: use `concatenate`, `add`, `multiply`, `average`, `maximum` or `dot`",
+    "layers.CuDNNLSTM": "`CuDNNLSTM` is gone: `LSTM` uses the cuDNN kernel by itself on a GPU",
+    "layers.CuDNNGRU": "`CuDNNGRU` is gone: `GRU` uses the cuDNN kernel by itself on a GPU",
+}
+
+#: The public names of the Keras 3 modules that replace removed ones (Keras 3.15.1).
+EXPORTS = {
+    "layers": frozenset((
+    'Activation', 'ActivityRegularization', 'AdaptiveAveragePooling1D', 'AdaptiveAveragePooling2D',
+    'AdaptiveAveragePooling3D', 'AdaptiveMaxPooling1D', 'AdaptiveMaxPooling2D', 'AdaptiveMaxPooling3D', 'Add',
+    'AdditiveAttention', 'AlphaDropout', 'Attention', 'AugMix', 'AutoContrast', 'Average', 'AveragePooling1D',
+    'AveragePooling2D', 'AveragePooling3D', 'AvgPool1D', 'AvgPool2D', 'AvgPool3D', 'BatchNormalization',
+    'Bidirectional', 'CategoryEncoding', 'CenterCrop', 'Concatenate',
+    'ContrastLimitedAdaptiveHistogramEqualization', 'Conv1D', 'Conv1DTranspose', 'Conv2D', 'Conv2DTranspose',
+    'Conv3D', 'Conv3DTranspose', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'Convolution1D',
+    'Convolution1DTranspose', 'Convolution2D', 'Convolution2DTranspose', 'Convolution3D',
+    'Convolution3DTranspose', 'Cropping1D', 'Cropping2D', 'Cropping3D', 'CutMix', 'Dense', 'DepthwiseConv1D',
+    'DepthwiseConv2D', 'Discretization', 'Dot', 'Dropout', 'ELU', 'EinsumDense', 'Embedding', 'Equalization',
+    'Flatten', 'FlaxLayer', 'GRU', 'GRUCell', 'GaussianDropout', 'GaussianNoise', 'GlobalAveragePooling1D',
+    'GlobalAveragePooling2D', 'GlobalAveragePooling3D', 'GlobalAvgPool1D', 'GlobalAvgPool2D',
+    'GlobalAvgPool3D', 'GlobalMaxPool1D', 'GlobalMaxPool2D', 'GlobalMaxPool3D', 'GlobalMaxPooling1D',
+    'GlobalMaxPooling2D', 'GlobalMaxPooling3D', 'GroupNormalization', 'GroupQueryAttention', 'HashedCrossing',
+    'Hashing', 'Identity', 'Input', 'InputLayer', 'InputSpec', 'IntegerLookup', 'JaxLayer', 'LSTM', 'LSTMCell',
+    'Lambda', 'Layer', 'LayerNormalization', 'LeakyReLU', 'Masking', 'MaxNumBoundingBoxes', 'MaxPool1D',
+    'MaxPool2D', 'MaxPool3D', 'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'Maximum', 'MelSpectrogram',
+    'Minimum', 'MixUp', 'MultiHeadAttention', 'Multiply', 'Normalization', 'PReLU', 'Permute', 'Pipeline',
+    'RMSNormalization', 'RNN', 'RandAugment', 'RandomBrightness', 'RandomColorDegeneration',
+    'RandomColorJitter', 'RandomContrast', 'RandomCrop', 'RandomElasticTransform', 'RandomErasing',
+    'RandomFlip', 'RandomGaussianBlur', 'RandomGrayscale', 'RandomHue', 'RandomInvert', 'RandomPerspective',
+    'RandomPosterization', 'RandomRotation', 'RandomSaturation', 'RandomSharpness', 'RandomShear',
+    'RandomTranslation', 'RandomZoom', 'ReLU', 'RepeatVector', 'Rescaling', 'Reshape', 'Resizing',
+    'ReversibleEmbedding', 'STFTSpectrogram', 'SeparableConv1D', 'SeparableConv2D', 'SeparableConvolution1D',
+    'SeparableConvolution2D', 'SimpleRNN', 'SimpleRNNCell', 'Softmax', 'Solarization', 'SpatialDropout1D',
+    'SpatialDropout2D', 'SpatialDropout3D', 'SpectralNormalization', 'StackedRNNCells', 'StringLookup',
+    'Subtract', 'TFSMLayer', 'TextVectorization', 'TimeDistributed', 'TorchModuleWrapper', 'UnitNormalization',
+    'UpSampling1D', 'UpSampling2D', 'UpSampling3D', 'Wrapper', 'ZeroPadding1D', 'ZeroPadding2D',
+    'ZeroPadding3D', 'add', 'average', 'concatenate', 'deserialize', 'dot', 'maximum', 'minimum', 'multiply',
+    'serialize', 'subtract',
+    )),
+    "utils": frozenset((
+    'Config', 'CustomObjectScope', 'FeatureSpace', 'Progbar', 'PyDataset', 'Sequence', 'array_to_img',
+    'audio_dataset_from_directory', 'bounding_boxes', 'clear_session', 'custom_object_scope',
+    'deserialize_keras_object', 'disable_interactive_logging', 'enable_interactive_logging',
+    'get_custom_objects', 'get_file', 'get_registered_name', 'get_registered_object', 'get_source_inputs',
+    'image_dataset_from_directory', 'img_to_array', 'is_interactive_logging_enabled', 'is_keras_tensor',
+    'legacy', 'load_img', 'model_to_dot', 'normalize', 'pack_x_y_sample_weight', 'pad_sequences', 'plot_model',
+    'register_keras_serializable', 'save_img', 'serialize_keras_object', 'set_random_seed', 'split_dataset',
+    'standardize_dtype', 'text_dataset_from_directory', 'timeseries_dataset_from_array', 'to_categorical',
+    'unpack_x_y_sample_weight',
+    )),
+    "optimizers": frozenset((
+    'Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'Ftrl', 'Lamb', 'Lion',
+    'LossScaleOptimizer', 'MultiOptimizer', 'Muon', 'Nadam', 'Optimizer', 'OptimizerMap', 'RMSprop', 'SGD',
+    'ScheduleFreeAdamW', 'deserialize', 'get', 'legacy', 'schedules', 'serialize',
+    )),
+}
