@@ -53,8 +53,15 @@ importlib.machinery.PathFinder.find_spec = _find_spec
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _stop_capture_servers():
-    yield
+def _one_capture_server():
+    """Files are checked in this process, so that every run of this module uses one warm capture
+    server (a forked worker would start its own, importing TensorFlow each time); the server is
+    stopped at the end. The forked workers' path with the model view has its own test."""
+    import klint.cli.workers
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(klint.cli.workers, "ISOLATE", False)
+        yield
     runner.shutdown()
 
 

@@ -43,8 +43,15 @@ CFG_JSON = json.dumps({"act": "relu", "batch_size": 4, "learning_rate": 0.05})
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _stop_capture_servers():
-    yield
+def _one_capture_server():
+    """Files are checked in this process, so that every run of this module uses one warm capture
+    server (a forked worker would start its own, importing TensorFlow each time); the server is
+    stopped at the end. The forked workers' path with the model view has its own test."""
+    import klint.cli.workers
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(klint.cli.workers, "ISOLATE", False)
+        yield
     runner.shutdown()
 
 
@@ -375,10 +382,15 @@ def text(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    """All the scripts, checked in one ``--graph`` run (and once by the source view alone)."""
+    """All the scripts, checked in one ``--graph`` run (and once by the source view alone). This run
+    checks them in forked workers, as the command line does, each worker with its own capture server."""
+    import klint.cli.workers
+
     root = write_project(tmp_path_factory.mktemp("batch") / "project", {**SCRIPTS, "cfg.json": CFG_JSON})
     names = list(SCRIPTS)
-    rc, findings, err = klint_json(root, "--graph", "--no-cache", *names)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(klint.cli.workers, "ISOLATE", hasattr(os, "fork"))
+        rc, findings, err = klint_json(root, "--graph", "--no-cache", *names)
     _, src_findings, _ = klint_json(root, *names)
     return {"root": root, "rc": rc, "findings": findings, "err": err, "source": src_findings}
 
