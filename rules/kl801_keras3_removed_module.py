@@ -92,40 +92,35 @@ class Keras3RemovedModule(Rule):
         Invalid(
             "from keras.layers.core import Dense, Dropout\n\nlayer = Dense(4)\n",
             "from keras.layers import Dense, Dropout\n\nlayer = Dense(4)\n",
-            lines=(1,),
-        ),
+            lines=(1,), raises="ModuleNotFoundError"),
         Invalid(
             "from tensorflow.keras.layers.experimental.preprocessing import Rescaling\n\nscale = Rescaling(1 / 255)\n",
             "from tensorflow.keras.layers import Rescaling\n\nscale = Rescaling(1 / 255)\n",
-            note="the root the file uses is kept",
-        ),
+            note="the root the file uses is kept", raises="ModuleNotFoundError"),
         Invalid(
             "from keras.utils.np_utils import to_categorical\n\ny = to_categorical([0, 1, 2])\n",
-            "from keras.utils import to_categorical\n\ny = to_categorical([0, 1, 2])\n",
-        ),
+            "from keras.utils import to_categorical\n\ny = to_categorical([0, 1, 2])\n", raises="ModuleNotFoundError"),
         Invalid(
             "from keras.utils import np_utils\n\ny = np_utils.to_categorical([0, 1, 2])\n",
             "from keras import utils as np_utils\n\ny = np_utils.to_categorical([0, 1, 2])\n",
-            note="a removed module imported as a name becomes an alias of its replacement",
-        ),
+            note="a removed module imported as a name becomes an alias of its replacement", raises="ImportError"),
         Invalid(
             "from keras.optimizers.legacy import Adam\n\nopt = Adam(learning_rate=1e-3)\n",
             "from keras.optimizers import Adam\n\nopt = Adam(learning_rate=1e-3)\n",
-            note="unsafe: the current optimizer replaces the legacy one",
-        ),
-        Invalid("from keras.layers import Merge\n", None, note="a removed name: no exact replacement"),
+            note="unsafe: the current optimizer replaces the legacy one", raises="ImportError"),
+        Invalid("from keras.layers import Merge\n", None, note="a removed name: no exact replacement", raises="ImportError"),
         Invalid("from tensorflow.keras.layers import CuDNNGRU\n\nlayer = CuDNNGRU(8)\n",
-                "from tensorflow.keras.layers import GRU as CuDNNGRU\n\nlayer = CuDNNGRU(8)\n"),
+                "from tensorflow.keras.layers import GRU as CuDNNGRU\n\nlayer = CuDNNGRU(8)\n", raises="ImportError"),
         Invalid("from keras.layers import GRU, CuDNNGRU, CuDNNLSTM\n\nlayers = [CuDNNGRU(8), CuDNNLSTM(8)]\n",
                 "from keras.layers import GRU, GRU as CuDNNGRU, LSTM as CuDNNLSTM\n\n"
-                "layers = [CuDNNGRU(8), CuDNNLSTM(8)]\n", note="two in one import"),
+                "layers = [CuDNNGRU(8), CuDNNLSTM(8)]\n", note="two in one import", raises="ImportError"),
         Invalid("from keras.layers.recurrent import LSTM, CuDNNLSTM\n\nlayer = CuDNNLSTM(8)\n",
                 "from keras.layers import LSTM, LSTM as CuDNNLSTM\n\nlayer = CuDNNLSTM(8)\n",
-                note="unsafe: CuDNNLSTM becomes an alias of LSTM, the same function"),
+                note="unsafe: CuDNNLSTM becomes an alias of LSTM, the same function", raises="ModuleNotFoundError"),
         Invalid("from keras.engine.topology import Layer, InputSpec\n\nspec = InputSpec(ndim=2)\n",
-                "from keras.layers import Layer, InputSpec\n\nspec = InputSpec(ndim=2)\n"),
-        Invalid("from keras.engine import Network\n", None, note="no Keras 3 home"),
-        Invalid("from keras.wrappers.scikit_learn import KerasClassifier\n", None, note="SciKeras replaces it"),
+                "from keras.layers import Layer, InputSpec\n\nspec = InputSpec(ndim=2)\n", raises="ModuleNotFoundError"),
+        Invalid("from keras.engine import Network\n", None, note="no Keras 3 home", raises="ModuleNotFoundError"),
+        Invalid("from keras.wrappers.scikit_learn import KerasClassifier\n", None, note="SciKeras replaces it", raises="ModuleNotFoundError"),
     ]
 
     def check(self, ctx) -> None:

@@ -1,8 +1,10 @@
 """The Keras 3 upgrade rules (KL8xx), proven under Keras 3 itself.
 
 For every INVALID example of every KL8xx rule, the original source is run
-under the Keras 3 of this environment and must fail as the rule says (an
-import error, or a call that raises), and the expected fixed source must run.
+under the Keras 3 of this environment and must do what the example says
+(``raises``: the exception; ``silent``: it runs, and a check over its names
+is true, the setting read differently), and the expected fixed source must
+run, with the check false.
 All examples run in one subprocess, each in its own namespace, so that
 TensorFlow is imported once.
 """
@@ -18,18 +20,25 @@ from klint.engine.registry import all_rules
 
 pytestmark = pytest.mark.tensorflow
 
-RUNNER = r'''
-import json, sys, traceback
+RUNNER = r"""
+import json, sys
 import keras
 results = []
-for source in json.loads(sys.stdin.read()):
+for case in json.loads(sys.stdin.read()):
+    namespace = {"__name__": "__example__"}
+    error = check = None
     try:
-        exec(compile(source, "<example>", "exec"), {"__name__": "__example__"})
-        results.append(None)
+        exec(compile(case["source"], "<example>", "exec"), namespace)
     except BaseException as e:
-        results.append(f"{type(e).__name__}: {e}")
+        error = f"{type(e).__name__}: {e}"
+    if error is None and case["check"]:
+        try:
+            check = bool(eval(case["check"], namespace))
+        except BaseException as e:
+            error = f"the check failed: {type(e).__name__}: {e}"
+    results.append({"error": error, "check": check})
 print(json.dumps({"keras": keras.__version__, "results": results}))
-'''
+"""
 
 UPGRADE_RULES = [r for r in all_rules() if r.code.startswith("KL8")]
 CASES = [(r.code, i, ex) for r in UPGRADE_RULES for i, ex in enumerate(r.INVALID)]
@@ -37,17 +46,18 @@ CASES = [(r.code, i, ex) for r in UPGRADE_RULES for i, ex in enumerate(r.INVALID
 
 @pytest.fixture(scope="module")
 def outcomes() -> dict:
-    sources = []
+    """(source, check) -> {"error": "Type: message" or None, "check": the check's value or None}."""
+    runs = []
     for _, _, ex in CASES:
-        sources.append(ex.code)
-        sources.append(ex.expected_fix)
-    runnable = [s for s in sources if s is not None]
-    proc = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(runnable), capture_output=True,
+        for source in (ex.code, ex.expected_fix):
+            if source is not None:
+                runs.append({"source": source, "check": ex.silent or None})
+    proc = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(runs), capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads(proc.stdout.strip().splitlines()[-1])
     assert doc["keras"].startswith("3."), doc["keras"]
-    return dict(zip(runnable, doc["results"]))
+    return {(r["source"], r["check"]): out for r, out in zip(runs, doc["results"])}
 
 
 def test_there_are_upgrade_rules_to_prove():
@@ -55,9 +65,23 @@ def test_there_are_upgrade_rules_to_prove():
 
 
 @pytest.mark.parametrize("code, index, example", CASES, ids=[f"{c}-{i}" for c, i, _ in CASES])
+def test_every_example_says_what_keras_3_does_with_it(code, index, example):
+    assert bool(example.raises) != bool(example.silent), "say `raises` or `silent`, one of them"
+
+
+@pytest.mark.parametrize("code, index, example", CASES, ids=[f"{c}-{i}" for c, i, _ in CASES])
 def test_the_original_fails_and_the_fix_runs_under_keras_3(outcomes, code, index, example):
-    failure = outcomes[example.code]
-    assert failure is not None, f"{code} example {index} runs under Keras 3: nothing to upgrade"
-    assert failure.startswith(("ModuleNotFoundError", "ImportError")), failure
+    """The original raises what the example says, or runs with the setting read differently (its check is
+    true); the fixed source runs, and its check is false."""
+    original = outcomes[(example.code, example.silent or None)]
+    if example.raises:
+        assert original["error"] is not None, f"{code} example {index} runs under Keras 3: nothing to upgrade"
+        assert original["error"].startswith(example.raises + ":"), original["error"]
+    else:
+        assert original["error"] is None, original["error"]
+        assert original["check"] is True, f"{code} example {index}: `{example.silent}` is not true under Keras 3"
     if example.expected_fix is not None:
-        assert outcomes[example.expected_fix] is None, f"the fixed source fails: {outcomes[example.expected_fix]}"
+        fixed = outcomes[(example.expected_fix, example.silent or None)]
+        assert fixed["error"] is None, f"the fixed source fails: {fixed['error']}"
+        if example.silent:
+            assert fixed["check"] is False, f"`{example.silent}` is still true after the fix"

@@ -28,6 +28,10 @@ def render_rule(rule: type[Rule]) -> str:
                 opts = ", ".join(f"{k} = {json.dumps(v)}" for k, v in ex.options.items())
                 title += f" (with {opts})"
             out += [title, "```python", ex.code.rstrip("\n"), "```"]
+            if ex.raises:
+                out.append(f"Under Keras 3 this raises `{ex.raises}`.")
+            elif ex.silent:
+                out.append(f"Under Keras 3 this runs, and then `{ex.silent}`.")
             if ex.expected_fix is not None:
                 out += ["Fixed:", "```python", ex.expected_fix.rstrip("\n"), "```"]
             out.append("")

@@ -176,6 +176,13 @@ class Invalid:
     ``expected_fix`` is the source after ``--fix`` (with ``--unsafe-fixes``
     when the fix is unsafe); ``None`` means no fix is offered. ``lines``, if
     given, are the 1-based lines the findings must start on.
+
+    The Keras 3 upgrade rules (KL8xx) also say what the original does under
+    Keras 3, and the test suite runs it there: ``raises`` is the exception it
+    raises (``"AttributeError"``), or ``silent`` an expression over the
+    example's names that is true after the original ran and false after the
+    fixed source ran (``"layer.strides == (3, 3)"``: a setting Keras 3 reads
+    differently, without an error).
     """
 
     code: str
@@ -183,6 +190,8 @@ class Invalid:
     lines: tuple[int, ...] | None = None
     options: dict = field(default_factory=dict)
     note: str = ""
+    raises: str = ""
+    silent: str = ""
 
 
 @dataclass(eq=False)
