@@ -61,7 +61,11 @@ class LegacyGradientApi(Rule):
     fine and then computes saliency maps or monitors gradients this way
     crashes after the training it paid for, or needs
     `tf.compat.v1.disable_eager_execution()`, which changes how the whole
-    model runs.
+    model runs. (Keras 3.15.1: the public `keras.backend` module,
+    `keras/backend/__init__.py` in the wheel, has no `gradients`, `function`,
+    `get_session` or `set_session`, so each raises `AttributeError`; the
+    optimizers of `keras/src/optimizers/base_optimizer.py` have no
+    `get_gradients` or `get_updates`, and models no `total_loss`.)
 
     ## Example
     ```python
@@ -98,6 +102,7 @@ class LegacyGradientApi(Rule):
     summary = "TF1/Keras 2 gradient API that TF2 and Keras 3 do not support"
     views = ("source",)
     fix = FixAvailability.NONE
+    keras3_upgrade = True
 
     VALID = [
         Valid(
@@ -144,6 +149,7 @@ class LegacyGradientApi(Rule):
             "fn = K.function([model.input], [grads])\n",
             None,
             lines=(6, 7),
+            raises="AttributeError",
         ),
         Invalid(
             "import tensorflow as tf\n\n"
@@ -152,6 +158,7 @@ class LegacyGradientApi(Rule):
             "grads = model.optimizer.get_gradients(model.total_loss, model.trainable_weights)\n",
             None,
             note="the Keras 2 optimizer and model API",
+            raises="AttributeError",
         ),
         Invalid(
             "import tensorflow as tf\n"
@@ -162,6 +169,7 @@ class LegacyGradientApi(Rule):
             None,
             lines=(5, 6),
             note="TF1 sessions in Keras code",
+            raises="AttributeError",
         ),
     ]
 

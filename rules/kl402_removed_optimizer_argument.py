@@ -69,7 +69,10 @@ class RemovedOptimizerArgument(Rule):
     `decay=` is worse: Keras 3 only warns and drops it, so the learning
     rate that used to fall as `lr / (1 + decay * step)` now stays at its
     initial value for the whole run, and a script tuned for the decayed
-    rate oscillates or diverges late in training.
+    rate oscillates or diverges late in training. (Keras 3.15.1,
+    `keras/src/optimizers/base_optimizer.py`, `BaseOptimizer.__init__`:
+    `decay` is popped with "Argument `decay` is no longer supported and
+    will be ignored.", and any other unknown keyword raises.)
 
     ## Example
     ```python
@@ -113,11 +116,12 @@ class RemovedOptimizerArgument(Rule):
     summary = "Optimizer argument that Keras 3 no longer accepts"
     views = ("source",)
     fix = FixAvailability.SOMETIMES
+    keras3_upgrade = True
 
     VALID = [
         Valid("import keras\nopt = keras.optimizers.Adam(learning_rate=1e-3)\n"),
-        Valid("import keras\nopt = keras.optimizers.Adam(learning_rate=1e-3, epsilon=None, decay=None)\n",
-              "arguments Keras 3 accepts"),
+        Valid("import keras\nopt = keras.optimizers.Adam(learning_rate=1e-3, decay=None)\n",
+              "an argument Keras 3 accepts"),
         Valid("from torch.optim import SGD\nopt = SGD(params, lr=0.1)\n", "not Keras"),
         Valid(
             "import keras\n\n"
@@ -134,6 +138,7 @@ class RemovedOptimizerArgument(Rule):
             "from tensorflow.keras.optimizers import RMSprop\n\nopt = RMSprop(lr=0.001)\n",
             "from tensorflow.keras.optimizers import RMSprop\n\nopt = RMSprop(learning_rate=0.001)\n",
             lines=(3,),
+            raises="ValueError",
         ),
         Invalid(
             "import keras\n\nopt = keras.optimizers.SGD(lr=0.1, decay=1e-4, momentum=0.9)\n",
@@ -141,6 +146,7 @@ class RemovedOptimizerArgument(Rule):
             "initial_learning_rate=0.1, decay_steps=1, decay_rate=1e-4), momentum=0.9)\n",
             lines=(3,),
             note="lr= is renamed (safe) and decay= becomes a schedule (unsafe)",
+            raises="ValueError",
         ),
         Invalid(
             "from keras.optimizers import Adam\n\nopt = Adam(decay=1e-6)\n",
@@ -148,22 +154,26 @@ class RemovedOptimizerArgument(Rule):
             "opt = Adam(learning_rate=InverseTimeDecay(initial_learning_rate=0.001, decay_steps=1, "
             "decay_rate=1e-6))\n",
             note="no learning rate: Keras 3's default starts the schedule",
+            silent="not isinstance(opt._learning_rate, __import__('keras').optimizers.schedules.LearningRateSchedule)",
         ),
         Invalid(
             "import keras\n\nopt = keras.optimizers.Adam(\n    learning_rate=3e-4,\n    decay=0.0,\n)\n",
             "import keras\n\nopt = keras.optimizers.Adam(\n    learning_rate=3e-4,\n)\n",
             lines=(5,),
             note="decay=0 is removed",
+            warns="`decay` is no longer supported",
         ),
         Invalid(
             "import keras\n\nparams = {'lr': 0.01, 'momentum': 0.9}\nopt = keras.optimizers.SGD(**params)\n",
             None,
             lines=(3,),
             note="from a ** dict: reported on the key, not fixed",
+            raises="ValueError",
         ),
         Invalid(
             "import tensorflow as tf\n\nopt = tf.keras.optimizers.Adam(1e-3, jit_compile=True)\n",
             None,
+            raises="ValueError",
         ),
     ]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from klint.engine.config import ConfigError, find_config, load_config
-from klint.engine.rule import Option, non_negative_number, optimizer_table, positive_number
+from klint.engine.lint import Linter
+from klint.engine.rule import Option, Rule, non_negative_number, optimizer_table, positive_number
+from klint.engine.target import KERAS_NEWEST, Target
 
 RELU_DENSE = 'import keras\nkeras.layers.Dense(64, activation="relu")\n'
 HIGH_LR = "import keras\n\nopt = keras.optimizers.Adam(learning_rate=0.05)\n"
@@ -257,6 +259,11 @@ BAD = [
     ('[tool.klint]\nexclude = ["{gen,build}/*.py"]\n', "tool.klint.exclude"),
     ('[tool.klint.per-file-ignores]\n"" = ["KL101"]\n', "tool.klint.per-file-ignores"),
     ('[tool.klint.per-file-ignores]\n"tests/[!_" = ["KL101"]\n', "tool.klint.per-file-ignores"),
+    ('[tool.klint]\ntarget-version = {keras = "2.15"}\n', "tool.klint.target-version.keras"),
+    ('[tool.klint]\ntarget-version = {keras = "three"}\n', "tool.klint.target-version.keras"),
+    ('[tool.klint]\ntarget-version = {tensorflow = "2.16"}\n', "tool.klint.target-version"),
+    ("[tool.klint]\ntarget-version = 3.8\n", "tool.klint.target-version"),
+    ('[tool.klint]\ntarget-version = "py38"\n', "tool.klint.target-version"),
     ("[tool.klint\nselect = []\n", "pyproject.toml"),
     ("[tool.klint]\nselect = [\n", "pyproject.toml"),
 ]
@@ -308,6 +315,61 @@ def test_bad_cli_selectors_exit_2(project, cli, write, flag, value):
     rc, out, err = cli("check", flag, value, "m.py")
     assert rc == 2 and out == "" and flag in err and value in err
     assert len(err.strip().splitlines()) == 1 and err.startswith("klint: error: ")
+
+
+# ------------------------------------------------------------------ target-version
+
+
+class _SaysTarget(Rule):
+    """Reports the Keras release it is told the code targets (to test how the target reaches rules)."""
+
+    code = "KL990"
+    name = "says-target"
+
+    def check(self, ctx) -> None:
+        for node, qual, top in ctx.analysis.calls:
+            if qual == "keras.layers.Dense":
+                ctx.report((node, top), f"targeting {ctx.target.describe()}")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ('{keras = "3.8"}', (3, 8)), ('{keras = "3.13.1"}', (3, 13)), ('"3.10"', (3, 10)), ('"keras3.4"', (3, 4)),
+    ('"keras = 3.0"', (3, 0)), ("{}", KERAS_NEWEST),
+])
+def test_target_version_in_the_config(tmp_path, value, expected):
+    p = tmp_path / "pyproject.toml"
+    p.write_text(f"[tool.klint]\ntarget-version = {value}\n")
+    assert load_config(p).target == Target(keras=expected)
+
+
+def test_the_default_target_is_the_newest_keras_3():
+    assert load_config(None).target.keras == KERAS_NEWEST
+    assert KERAS_NEWEST[0] == 3
+
+
+def test_rules_read_the_target(tmp_path):
+    src = "import keras\nkeras.layers.Dense(3)\n"
+    messages = [f.message for f in Linter([_SaysTarget], {}).lint_text("m.py", src)[0]]
+    assert messages == [f"targeting Keras {KERAS_NEWEST[0]}.{KERAS_NEWEST[1]}"]
+    linter = Linter([_SaysTarget], {}, target=Target(keras=(3, 8)))
+    messages = [f.message for f in linter.lint_text("m.py", src)[0]]
+    assert messages == ["targeting Keras 3.8"]
+
+
+def test_cli_target_version_overrides_the_config(project, cli, write):
+    _config(project, '[tool.klint]\ntarget-version = {keras = "3.8"}\n')
+    write(project / "m.py", RELU_DENSE)
+    rc, _, err = cli("check", "--target-version", "keras3.2", "m.py")
+    assert rc == 1 and err == ""
+
+
+@pytest.mark.parametrize("value", ["2.15", "keras", "py311", "3", "4.0"])
+def test_bad_cli_target_version_exits_2(project, cli, write, value):
+    write(project / "m.py", RELU_DENSE)
+    rc, out, err = cli("check", "--target-version", value, "m.py")
+    assert rc == 2 and out == "" and "Traceback" not in err
+    last = err.strip().splitlines()[-1]  # after the usage, as argparse reports a bad value
+    assert last.startswith("klint: error: argument --target-version: ") and value in last
 
 
 # ------------------------------------------------------------------ option validators

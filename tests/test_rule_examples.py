@@ -8,12 +8,19 @@ import pytest
 from klint.engine.lint import Linter
 from klint.engine.registry import all_rules, rule_by_code
 from klint.engine.rule import Applicability, FixAvailability
+from klint.engine.target import Target, parse_target
 
 RULES = all_rules()
 
 
 def _options(rule, options: dict) -> dict:
     return {rule.code: {k: rule.options[k].convert(v) for k, v in options.items()}} if options else {}
+
+
+def _linter(rule, ex, options: dict | None = None, unsafe: bool = False) -> Linter:
+    """A linter of this rule alone, with the example's options and target."""
+    target = parse_target(ex.target, "the example's target") if ex.target else Target()
+    return Linter([rule], options or {}, unsafe=unsafe, target=target)
 
 
 def _cases(kind: str):
@@ -41,14 +48,14 @@ def test_registry_has_the_four_rules():
 
 @pytest.mark.parametrize("rule, ex", _cases("VALID"))
 def test_valid_example_gives_no_finding(rule, ex):
-    findings, problems = Linter([rule], {}).lint_text("example.py", ex.code)
+    findings, problems = _linter(rule, ex).lint_text("example.py", ex.code)
     assert problems == []
     assert _own(findings, rule) == []
 
 
 @pytest.mark.parametrize("rule, ex", _cases("INVALID"))
 def test_invalid_example_is_reported(rule, ex):
-    findings, problems = Linter([rule], _options(rule, ex.options)).lint_text("example.py", ex.code)
+    findings, problems = _linter(rule, ex, _options(rule, ex.options)).lint_text("example.py", ex.code)
     assert problems == []
     own = _own(findings, rule)
     assert own, f"{rule.code} did not report its INVALID example"
@@ -59,7 +66,7 @@ def test_invalid_example_is_reported(rule, ex):
 @pytest.mark.parametrize("rule, ex", _cases("INVALID"))
 def test_invalid_example_fix(rule, ex):
     opts = _options(rule, ex.options)
-    linter = Linter([rule], opts, unsafe=True)
+    linter = _linter(rule, ex, opts, unsafe=True)
     findings, _ = linter.lint_text("example.py", ex.code)
     own = _own(findings, rule)
     fixed, n, remaining, problems, warnings = linter.fix_text("example.py", ex.code)
@@ -82,9 +89,9 @@ def test_invalid_example_fix(rule, ex):
 def test_safe_only_fixing_respects_applicability(rule, ex):
     """Without --unsafe-fixes, the example is fixed iff its fixes are safe."""
     opts = _options(rule, ex.options)
-    findings, _ = Linter([rule], opts).lint_text("example.py", ex.code)
+    findings, _ = _linter(rule, ex, opts).lint_text("example.py", ex.code)
     kinds = {f.fix.applicability for f in _own(findings, rule)}
-    fixed, n, _, _, _ = Linter([rule], opts, unsafe=False).fix_text("example.py", ex.code)
+    fixed, n, _, _, _ = _linter(rule, ex, opts).fix_text("example.py", ex.code)
     if kinds == {Applicability.SAFE}:
         assert fixed == ex.expected_fix
     elif kinds == {Applicability.UNSAFE}:

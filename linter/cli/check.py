@@ -35,7 +35,8 @@ def cmd_check(args) -> int:
     rules = cfg.selected_rules(args.select, args.extend_select, args.ignore)
     fix = cfg.fix if args.fix is None else args.fix
     unsafe = cfg.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes
-    linter = Linter(rules, cfg.rule_options, unsafe=unsafe, graph=graph_options(args, cfg))
+    target = args.target_version or cfg.target
+    linter = Linter(rules, cfg.rule_options, unsafe=unsafe, graph=graph_options(args, cfg), target=target)
     diff_mode = args.diff
     fixing = fix or diff_mode
 

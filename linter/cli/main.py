@@ -57,6 +57,16 @@ def _seconds(value: str) -> float:
     return t
 
 
+def _target(value: str):
+    """``--target-version keras3.8`` (or ``keras=3.8``, ``3.8``): the Keras release the code targets."""
+    from klint.engine.target import TargetError, parse_target
+
+    try:
+        return parse_target(value, "--target-version")
+    except TargetError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("'--target-version': ")) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="klint", description="A linter for Keras training code.")
     p.add_argument("--version", action="version", version=f"klint {__version__}")
@@ -73,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--ignore", type=_codes, default=[], help="ignore these rule codes or prefixes")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     c.add_argument("--statistics", action="store_true", help="print the number of findings per rule")
+    c.add_argument("--target-version", type=_target, default=None, metavar="VERSION",
+                   help="the Keras release the code targets, e.g. keras3.8 (default: the newest Keras 3; "
+                        "overrides the config's target-version)")
     c.add_argument("--config", type=Path, help="a pyproject.toml (or klint.toml) to read instead of the nearest one")
     c.add_argument("--stdin-filename", help="the name of the file read from standard input")
     c.add_argument("--output-format", choices=FORMATS, default="text")

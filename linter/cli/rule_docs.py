@@ -5,6 +5,7 @@ import json
 
 from klint.engine.registry import all_rules
 from klint.engine.rule import FixAvailability, Rule
+from klint.engine.target import parse_target
 
 _FIX_TEXT = {
     FixAvailability.ALWAYS: "Fix is always available.",
@@ -27,19 +28,24 @@ def render_rule(rule: type[Rule]) -> str:
             if ex.options:
                 opts = ", ".join(f"{k} = {json.dumps(v)}" for k, v in ex.options.items())
                 title += f" (with {opts})"
+            if ex.target:
+                title += f" (targeting {parse_target(ex.target, 'target').describe()})"
             out += [title, "```python", ex.code.rstrip("\n"), "```"]
             if ex.raises:
                 out.append(f"Under Keras 3 this raises `{ex.raises}`.")
             elif ex.silent:
                 out.append(f"Under Keras 3 this runs, and then `{ex.silent}`.")
+            elif ex.warns:
+                out.append(f"Under Keras 3 this runs with the warning \"...{ex.warns}...\".")
             if ex.expected_fix is not None:
                 out += ["Fixed:", "```python", ex.expected_fix.rstrip("\n"), "```"]
             out.append("")
     if rule.VALID:
         out += ["## Not reported", ""]
         for ex in rule.VALID:
-            if ex.note:
-                out.append(f"- {ex.note}:")
+            note = ex.note + (f" (targeting {parse_target(ex.target, 'target').describe()})" if ex.target else "")
+            if note:
+                out.append(f"- {note}:")
             out += ["```python", ex.code.rstrip("\n"), "```", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 

@@ -20,6 +20,7 @@ else:  # pragma: no cover - exercised on Python 3.10
     import tomli as tomllib
 
 from klint.engine.registry import all_rules
+from klint.engine.target import Target, TargetError, parse_target
 
 DEFAULT_EXCLUDE = (
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
@@ -52,6 +53,7 @@ class Config:
     timeout: float | None = None
     model_factories: list[str] = field(default_factory=list)
     graph_data: str = "synthetic"
+    target: Target = field(default_factory=Target)
 
     # ------------------------------------------------------------ selection
 
@@ -179,7 +181,7 @@ def find_config(start: Path) -> Path | None:
 
 _KEYS = {
     "select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "extend-include", "fix",
-    "unsafe-fixes", "rules",
+    "unsafe-fixes", "rules", "target-version",
 }
 #: The model view's data modes: stand-ins for missing data and display packages, or the script's own only.
 GRAPH_DATA_MODES = ("synthetic", "real")
@@ -238,6 +240,11 @@ def load_config(path: Path | None) -> Config:
                 cfg.per_file_ignores.setdefault(_pattern(pattern, cfg.root, where, name), []).extend(codes)
         elif k == "rules":
             cfg.rule_options = _rule_options(v, where, key("rules"))
+        elif k == "target-version":
+            try:
+                cfg.target = parse_target(v, key(k))
+            except TargetError as e:
+                raise ConfigError(f"{where}: {e}") from None
         elif k in _RESERVED:
             _check_reserved(k, v, where, key(k))
             setattr(cfg, k.replace("-", "_"), list(v) if isinstance(v, list) else v)

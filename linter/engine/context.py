@@ -16,6 +16,7 @@ from typing import Any
 import libcst as cst
 
 from klint.engine.rule import Applicability, Edit, Fix
+from klint.engine.target import Target
 from klint.source.interpreter import SourceAnalysis
 from klint.knowledge.names import canonical, is_keras
 from klint.source.values import Arg, CallSite, Const, Entry, Obj, OptimizerObj, Ref
@@ -105,8 +106,9 @@ def loc_of(x: Any) -> Loc | None:
 
 class SourceContext:
     def __init__(self, path: str, source: str, module: cst.Module, analysis: SourceAnalysis,
-                 options: dict[str, dict]):
+                 options: dict[str, dict], target: Target | None = None):
         self.path = path
+        self.target = target or Target()  # the Keras release the project targets (``target-version``)
         self.source = source
         self.module = module
         self.analysis = analysis

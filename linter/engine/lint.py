@@ -26,6 +26,7 @@ import libcst as cst
 from klint.engine.context import Finding, ImportNeed, Loc, SourceContext
 from klint.engine.positions import Positions
 from klint.engine.rule import Applicability, Fix
+from klint.engine.target import Target
 from klint.source.interpreter import analyze
 
 MAX_FIX_PASSES = 10
@@ -205,12 +206,14 @@ def mentions_keras(data: bytes) -> bool:
 
 
 class Linter:
-    def __init__(self, rules: list, options: dict[str, dict], unsafe: bool = False, graph=None):
+    def __init__(self, rules: list, options: dict[str, dict], unsafe: bool = False, graph=None,
+                 target: Target | None = None):
         self.rules = [r() for r in rules if "source" in r.views]
         self.model_rules = [r() for r in rules if "model" in r.views]
         self.options = {r.code: r.option_values(options.get(r.code)) for r in rules}
         self.unsafe = unsafe
         self.graph = graph  # CaptureOptions when the model view is on
+        self.target = target or Target()  # the Keras release the project targets
 
     def lint_text(self, path: str, text: str, ignore: list[str] = ()) -> tuple[list, list]:
         """Findings and problems for one source text (nothing written)."""
@@ -235,7 +238,7 @@ class Linter:
             analysis = analyze(module)
         except RecursionError:
             return [], [Problem("KL003", "internal-error", "the source view gave up: code nested too deeply")]
-        ctx = SourceContext(path, text, module, analysis, self.options)
+        ctx = SourceContext(path, text, module, analysis, self.options, self.target)
         ctx.ignore = tuple(ignore)
         positions = Positions(module, text)
         ctx.positions = positions
@@ -280,7 +283,7 @@ class Linter:
         except saved.SavedModelError as e:
             return [], [Problem("KL002", "unreadable-model", f"cannot read the saved model: {e}")]
         model = view.build(snap, SourceAnalysis(), None, path)
-        ctx = ModelContext(path, "", None, model, self.options)
+        ctx = ModelContext(path, "", None, model, self.options, self.target)
         problems: list = []
         for rule in self.model_rules:
             ctx.rule = rule
@@ -303,7 +306,7 @@ class Linter:
         if not res.snapshot or not res.snapshot.get("models"):
             return []
         model = view.build(res.snapshot, analysis, positions, path)
-        ctx = ModelContext(path, text, module, model, self.options)
+        ctx = ModelContext(path, text, module, model, self.options, self.target)
         ctx.positions = positions
         for rule in self.model_rules:
             ctx.rule = rule

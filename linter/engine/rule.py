@@ -167,6 +167,7 @@ def optimizer_table(defaults: dict[str, float], what: str = "value") -> Callable
 class Valid:
     code: str
     note: str = ""
+    target: str = ""  # the Keras release the example targets (``target-version``), when not the newest
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,12 @@ class Invalid:
     raises (``"AttributeError"``), or ``silent`` an expression over the
     example's names that is true after the original ran and false after the
     fixed source ran (``"layer.strides == (3, 3)"``: a setting Keras 3 reads
-    differently, without an error).
+    differently, without an error), or ``warns`` a fragment of the warning
+    Keras 3 gives when it runs the original and ignores a setting
+    (``"no longer supported"``), which the fixed source no longer gives.
+
+    ``target`` is the Keras release the example targets (``"3.13"``), for a
+    rule whose findings depend on it; empty means the newest Keras 3.
     """
 
     code: str
@@ -192,6 +198,8 @@ class Invalid:
     note: str = ""
     raises: str = ""
     silent: str = ""
+    warns: str = ""
+    target: str = ""
 
 
 @dataclass(eq=False)
@@ -226,11 +234,20 @@ class Rule:
     fix: ClassVar[FixAvailability] = FixAvailability.NONE
     default_enabled: ClassVar[bool] = True
     views: ClassVar[tuple[str, ...]] = ("source",)
+    #: Finds code that Keras 3 rejects or reads differently: the suite runs every INVALID example under
+    #: Keras 3 (``raises``/``silent``/``warns``). True for the KL8xx family (``keras3-*``) and set by the
+    #: older rules of that kind.
+    keras3_upgrade: ClassVar[bool] = False
     options: ClassVar[dict[str, Option]] = {}
     VALID: ClassVar[list] = []
     INVALID: ClassVar[list] = []
 
     check: Callable
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.code.startswith("KL8") and "keras3_upgrade" not in cls.__dict__:
+            cls.keras3_upgrade = True
 
     @classmethod
     def doc(cls) -> str:
