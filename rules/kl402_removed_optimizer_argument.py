@@ -5,6 +5,7 @@ import libcst as cst
 
 from klint.knowledge import api as K
 from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
+from klint.engine.syntax import arg_location, keyword_arg, without
 from klint.source.values import ABSENT, Arg, Const, Obj, UserObj
 
 #: The optimizers Keras ships, whose constructors pass unknown keywords to the base class, which
@@ -190,7 +191,7 @@ class RemovedOptimizerArgument(Rule):
                 if name == "decay" and isinstance(arg.value, Const) and arg.value.value is None:
                     continue  # Keras 3 accepts (and ignores) decay=None
                 done.add((site.node, name))
-                where = self.location(site, arg, name)
+                where = arg_location(site, arg, name)
                 message = f"`{opt.short}(..., {name}=...)`: `{name}` {removed[name]}"
                 fix = None
                 if name == "lr":
@@ -202,21 +203,10 @@ class RemovedOptimizerArgument(Rule):
                 ctx.report(where if where is not None else opt, message, fix)
 
     @staticmethod
-    def location(site, arg: Arg, name: str):
-        """The keyword (or dict key) that spells the argument."""
-        if arg.via == "keyword":
-            kw = _keyword_arg(site.node, name)
-            return (kw.keyword, site.top) if kw is not None else None
-        if arg.via == "dict" and arg.node is not None and arg.top is not None:
-            key = _key_of(arg.top, arg.node)
-            return (key, arg.top) if key is not None else None
-        return None
-
-    @staticmethod
     def rename_fix(ctx, site, arg: Arg):
         if arg.via != "keyword" or "learning_rate" in site.keywords or site.positional:
             return None
-        kw = _keyword_arg(site.node, "lr")
+        kw = keyword_arg(site.node, "lr")
         if kw is None:
             return None
         return ctx.fix("Rename `lr` to `learning_rate`", [ctx.replace((kw.keyword, site.top), "learning_rate")])
@@ -227,11 +217,11 @@ class RemovedOptimizerArgument(Rule):
         if decay.via != "keyword":
             return None
         call = site.node
-        decay_kw = _keyword_arg(call, "decay")
+        decay_kw = keyword_arg(call, "decay")
         if decay_kw is None:
             return None
         if _is_zero(decay.value):
-            return ctx.fix("Remove `decay=0`", [ctx.replace(site, _without(call, decay_kw))])
+            return ctx.fix("Remove `decay=0`", [ctx.replace(site, without(call, decay_kw))])
         lr = site.arg("learning_rate", 0, "lr")
         text, imports = ctx.ref(K.LR_SCHEDULE_PREFIX + "InverseTimeDecay")
         if lr is ABSENT:
@@ -251,7 +241,7 @@ class RemovedOptimizerArgument(Rule):
             if holder is None:
                 return None
             schedule = _schedule(text, lr.node, decay_kw.value)
-            new = _without(call.with_changes(args=[a if a is not holder else a.with_changes(value=schedule)
+            new = without(call.with_changes(args=[a if a is not holder else a.with_changes(value=schedule)
                                                    for a in call.args]), None, "decay")
         return ctx.fix("Replace `decay` with an `InverseTimeDecay` learning rate schedule",
                        [ctx.replace(site, new)], safe=False, imports=imports)
@@ -269,26 +259,6 @@ def _is_schedule(v) -> bool:
     return False
 
 
-def _keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
-    for a in call.args:
-        if a.keyword is not None and a.keyword.value == name:
-            return a
-    return None
-
-
-def _key_of(top: cst.CSTNode, value: cst.CSTNode) -> cst.CSTNode | None:
-    """The key (or keyword) under which ``value`` sits in a dict literal or a ``dict(...)`` call."""
-    stack = [top]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.DictElement) and node.value is value:
-            return node.key
-        if isinstance(node, cst.Arg) and node.value is value and node.keyword is not None:
-            return node.keyword
-        stack.extend(node.children)
-    return None
-
-
 def _kwarg(name: str, value: cst.BaseExpression, last: bool = False) -> cst.Arg:
     return cst.Arg(
         keyword=cst.Name(name), value=value,
@@ -303,17 +273,3 @@ def _schedule(text: str, initial: cst.BaseExpression, rate: cst.BaseExpression) 
         _kwarg("initial_learning_rate", initial), _kwarg("decay_steps", cst.Integer("1")),
         _kwarg("decay_rate", rate, last=True),
     ])
-
-
-def _without(call: cst.Call, arg: cst.Arg | None, name: str | None = None) -> cst.Call:
-    """``call`` without one argument (given as a node, or by keyword), keeping the call's layout."""
-    args = list(call.args)
-    idx = next((i for i, a in enumerate(args) if a is arg or (
-        name is not None and a.keyword is not None and a.keyword.value == name)), None)
-    if idx is None:
-        return call
-    removed = args.pop(idx)
-    if idx == len(args) and args:
-        # the last argument goes: the one before it takes its comma (or lack of one) and trailing space
-        args[-1] = args[-1].with_changes(comma=removed.comma, whitespace_after_arg=removed.whitespace_after_arg)
-    return call.with_changes(args=args)

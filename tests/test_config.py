@@ -363,6 +363,16 @@ def test_cli_target_version_overrides_the_config(project, cli, write):
     assert rc == 1 and err == ""
 
 
+def test_target_version_decides_what_an_upgrade_rule_reports(project, cli, write):
+    """BatchNormalization's renorm arguments came back in Keras 3.14: a problem only for older targets."""
+    write(project / "m.py", "import keras\nbn = keras.layers.BatchNormalization(renorm=True)\n")
+    assert _codes(cli.json("m.py")[1]) == []
+    assert _codes(cli.json("--target-version", "3.13", "m.py")[1]) == [("m.py", "KL804", 2)]
+    _config(project, '[tool.klint]\ntarget-version = {keras = "3.13"}\n')
+    assert _codes(cli.json("m.py")[1]) == [("m.py", "KL804", 2)]
+    assert _codes(cli.json("--target-version", "3.14", "m.py")[1]) == []
+
+
 @pytest.mark.parametrize("value", ["2.15", "keras", "py311", "3", "4.0"])
 def test_bad_cli_target_version_exits_2(project, cli, write, value):
     write(project / "m.py", RELU_DENSE)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 import klint.engine.lint as engine
-from klint.engine.lint import MAX_FIX_PASSES, Linter, TextEdit, apply_fixes, parse_error, write_atomic
+from klint.engine.lint import MAX_FIX_PASSES, Linter, TextEdit, apply_fixes, compile_error, parse_error, write_atomic
 from klint.engine.registry import all_rules
 from klint.engine.rule import Rule
 from klint.rules.kl101_init_activation_mismatch import InitActivationMismatch
@@ -44,6 +45,28 @@ class AddA(_AddKeyword):
 
 class AddB(_AddKeyword):
     code, name, kw, val = "KL902", "test-add-b", "b", "2"
+
+
+class AddKernelInit(_AddKeyword):
+    code, name, kw, val = "KL906", "test-add-kernel-init", "kernel_initializer", '"he_normal"'
+
+
+class RenamesInit(Rule):
+    """Renames a Keras 1 ``init=`` to ``kernel_initializer=`` (for engine tests only)."""
+
+    code, name = "KL907", "test-renames-init"
+
+    def check(self, ctx):
+        for layer in ctx.analysis.layers:
+            for a in layer.site.node.args:
+                if a.keyword is not None and a.keyword.value == "init":
+                    ctx.report(layer.site, "init", ctx.fix("rename", [ctx.replace(
+                        (a.keyword, layer.site.top), "kernel_initializer")]))
+
+
+class RenamesInitUpgrade(RenamesInit):
+    code, name = "KL908", "test-renames-init-upgrade"
+    keras3_upgrade = True
 
 
 class WrapForever(Rule):
@@ -173,6 +196,35 @@ def test_two_real_rules_fix_the_same_call(project, cli, write):
     before = p.read_bytes()
     rc, out, _ = cli("check", "--fix", "--unsafe-fixes", "m.py")
     assert rc == 0 and p.read_bytes() == before
+
+
+def test_fixes_that_compile_alone_but_not_together_are_applied_over_two_passes():
+    """Each fix alone is fine, together they repeat a keyword, which parses but does not compile."""
+    src = 'import keras\nkeras.layers.Dense(8, init="glorot_uniform")\n'
+    linter = Linter([RenamesInit, AddKernelInit], {})
+    findings, _ = linter.lint_text("m.py", src)
+    both, n = apply_fixes(src, findings)
+    assert n == 2 and parse_error(both) is None and compile_error(both) is not None
+    fixed, n, remaining, problems, warnings = linter.fix_text("m.py", src)
+    assert compile_error(fixed) is None and fixed.count("kernel_initializer") == 1 and n == 1
+    # the fix that no longer goes with the other is dropped, and said so
+    assert len(warnings) == 1 and "keyword argument repeated" in warnings[0] and problems == []
+
+
+def test_upgrade_fixes_go_first():
+    """The other rules read the code as Keras 3 code: they see `init=` renamed before they judge it."""
+    src = 'import keras\nkeras.layers.Dense(8, init="glorot_uniform")\n'
+    fixed, n, remaining, _, warnings = Linter([AddKernelInit, RenamesInitUpgrade], {}).fix_text("m.py", src)
+    assert fixed == 'import keras\nkeras.layers.Dense(8, kernel_initializer="glorot_uniform")\n'
+    assert n == 1 and remaining == [] and warnings == []
+
+
+def test_a_file_that_did_not_compile_is_still_fixed():
+    """Compiling is checked only for a text that compiled: a notebook's top-level `await` does not."""
+    src = 'import keras\nkeras.layers.Dense(8)\nawait thing()\n'
+    assert compile_error(src) is not None
+    fixed, n, _, _, warnings = Linter([AddA], {}).fix_text("m.py", src)
+    assert n == 1 and "a=1" in fixed and warnings == []
 
 
 def test_fix_loop_is_bounded_and_leaves_the_file_as_it_was():
@@ -462,3 +514,32 @@ def test_fix_with_all_rules_through_the_linter_api():
     linter = Linter(list(all_rules()), {}, unsafe=False)
     fixed, n, remaining, problems, warnings = linter.fix_text("m.py", RELU_DENSE)
     assert (fixed, n, remaining, problems, warnings) == (RELU_DENSE_FIXED, 1, [], [], [])
+
+
+# ------------------------------------------------------- the README's upgrade example
+
+
+def readme_upgrade_example() -> tuple[str, str]:
+    """The Keras 2 script of the README's "Upgrading to Keras 3" diff, and the script after it."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Upgrading to Keras 3"):]
+    diff = section[section.index("```diff\n") + len("```diff\n"):]
+    diff = diff[:diff.index("```")]
+    before, after = [], []
+    for line in diff.splitlines()[3:]:  # after the ---/+++/@@ header
+        mark, text = line[:1], line[1:]
+        if mark in " -":
+            before.append(text)
+        if mark in " +":
+            after.append(text)
+    return "\n".join(before) + "\n", "\n".join(after) + "\n"
+
+
+def test_the_readme_upgrade_diff_is_what_klint_does():
+    from klint.engine.config import Config
+
+    before, after = readme_upgrade_example()
+    rules = Config().selected_rules(select=["KL8", "KL402"])
+    fixed, n, remaining, problems, warnings = Linter(rules, {}, unsafe=True).fix_text("train.py", before)
+    assert fixed == after
+    assert remaining == [] and problems == [] and warnings == [] and n >= 10

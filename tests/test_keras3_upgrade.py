@@ -120,3 +120,19 @@ def test_the_original_fails_and_the_fix_runs_under_keras_3(outcomes, code, index
             assert fixed["check"] is False, f"`{example.silent}` is still true after the fix"
         if example.warns:
             assert not any(example.warns in w for w in fixed["warnings"]), fixed["warnings"]
+
+
+def test_the_readme_upgrade_example_runs_on_keras_3_only_after_the_fix(tmp_path):
+    """The README's Keras 2 script stops on Keras 3; the script klint makes of it trains and saves."""
+    from test_fixer import readme_upgrade_example
+
+    before, after = readme_upgrade_example()
+    runs = {}
+    for name, source in (("before", before), ("after", after)):
+        (tmp_path / f"{name}.py").write_text(source, encoding="utf-8")
+        runs[name] = subprocess.run([sys.executable, f"{name}.py"], cwd=tmp_path, capture_output=True, text=True,
+                                    timeout=600)
+    assert runs["before"].returncode != 0 and "ModuleNotFoundError" in runs["before"].stderr
+    assert runs["after"].returncode == 0, runs["after"].stderr[-3000:]
+    assert "best validation accuracy" in runs["after"].stdout
+    assert (tmp_path / "mnist_cnn.keras").exists() and (tmp_path / "weights.keras").exists()

@@ -412,6 +412,8 @@ class Linter:
         original = text
         fixed = 0
         warnings: list[str] = []
+        compiles = compile_error(text) is None  # then a fix must keep it compiling, not just parsing
+        upgrade = {r.code for r in self.rules if r.keras3_upgrade}
         withdrawn: set = set()
         seen: set = {text}
         history: list = []  # the keys of the fixes applied, pass by pass, since the last start
@@ -423,10 +425,20 @@ class Linter:
                     and _fix_key(f, text) not in withdrawn]
             if not todo:
                 return text, fixed, findings, problems, warnings
+            # the code is brought to Keras 3 first: the other rules read it as Keras 3 code (a Keras 1
+            # `init=` is no `kernel_initializer` to them), so their fixes wait for the upgrade's
+            todo = [f for f in todo if f.code in upgrade] or todo
             new_text, applied = _apply(text, todo)
             if not applied or new_text == text:
                 return text, fixed, findings, problems, warnings
             error = parse_error(new_text)
+            if error is None and compiles:
+                error = compile_error(new_text)
+                error = error and f"{error}, which Python rejects"
+            if error is not None and len(applied) > 1 and parse_error(text) is None:
+                # two fixes that are right alone can clash (both add the same keyword): keep the ones that
+                # go together, in order; the others are found again on the next pass
+                new_text, applied, error = _apply_compatible(text, todo, compiles)
             if error is not None:
                 warnings.append(f"fixes for {', '.join(sorted({f.code for f in todo}))} were reverted: "
                                 f"the result would not parse ({error})")
@@ -671,6 +683,35 @@ def _overlaps(a: TextEdit, b: TextEdit) -> bool:
         return True
     return a.start < b.end and b.start < a.end or (a.start == a.end and b.start < a.start < b.end) or (
         b.start == b.end and a.start < b.start < a.end)
+
+
+def compile_error(text: str) -> str | None:
+    """What CPython's compiler rejects that its parser accepts (``f(a=1, a=2)``: "keyword argument
+    repeated"), or a parse error."""
+    try:
+        compile(text, "<fixed>", "exec", dont_inherit=True)
+    except SyntaxError as e:
+        return f"line {e.lineno}: {e.msg}"
+    except (ValueError, RecursionError, MemoryError) as e:
+        return str(e) or type(e).__name__
+    return None
+
+
+def _apply_compatible(text: str, todo: list, compiles: bool) -> tuple[str, list, str | None]:
+    """The fixes of ``todo`` that apply together, taken in order while the result still parses (and
+    compiles, if the text did)."""
+    chosen: list = []
+    new_text, applied = text, []
+    for f in todo:
+        candidate, with_f = _apply(text, chosen + [f])
+        if f not in with_f:
+            continue
+        if parse_error(candidate) is None and (not compiles or compile_error(candidate) is None):
+            chosen.append(f)
+            new_text, applied = candidate, with_f
+    if not applied:
+        return text, [], parse_error(_apply(text, todo)[0]) or "the fixes clash"
+    return new_text, applied, None
 
 
 def parse_error(text: str) -> str | None:
