@@ -111,7 +111,7 @@ class SourceContext:
         self.target = target or Target()  # the Keras release the project targets (``target-version``)
         self.source = source
         self.module = module
-        self.analysis = analysis
+        self._analysis = analysis
         self._options = options
         self.findings: list[Finding] = []
         self.rule = None
@@ -119,6 +119,18 @@ class SourceContext:
         self.ignore: tuple = ()  # codes ignored for this file (per-file-ignores)
 
     # ------------------------------------------------------------ reading
+
+    @property
+    def analysis(self) -> SourceAnalysis:
+        """What the source view learned; the Keras 3 upgrade rules also see the branches a constant
+        turns off (:meth:`~klint.source.analysis.SourceAnalysis.with_dead`)."""
+        if self.rule is not None and getattr(self.rule, "keras3_upgrade", False):
+            return self._analysis.with_dead()
+        return self._analysis
+
+    @analysis.setter
+    def analysis(self, value: SourceAnalysis) -> None:
+        self._analysis = value
 
     @property
     def options(self) -> dict:

@@ -67,11 +67,48 @@ SAME_FUNCTION = {
     "CuDNNGRU": "GRU",
 }
 
+#: Keras 2 aliases of a layer class that Keras 3 dropped: the same class under another name
+#: (Keras 2.2.4 ``keras/layers/convolutional.py``: ``Deconvolution2D = Deconv2D = Conv2DTranspose``,
+#: ``Deconvolution3D = Deconv3D = Conv3DTranspose``), so importing the Keras 3 class under the old
+#: name is exact. Keras 2's other aliases (``Convolution2D``, ``SeparableConvolution1D``, ``MaxPool2D``,
+#: ``AvgPool2D``, ``GlobalMaxPool2D``, ``Convolution2DTranspose``...) are still in Keras 3.15.1's
+#: ``keras.layers``; ``AtrousConvolution1D``/``2D`` (Keras 1's signature, in ``keras.legacy`` of Keras 2)
+#: are not aliases of one Keras 3 class and have no entry. Keras 1's ``Deconvolution2D(nb_filter,
+#: nb_row, nb_col, output_shape, ...)`` is the same name with Keras 1 arguments, which KL803 rewrites.
+KERAS2_ALIASES = {
+    "Deconvolution2D": "Conv2DTranspose", "Deconv2D": "Conv2DTranspose",
+    "Deconvolution3D": "Conv3DTranspose", "Deconv3D": "Conv3DTranspose",
+}
+
+#: Keras 1's functional ``merge(inputs, mode=..., concat_axis=-1, dot_axes=-1, output_shape=None,
+#: output_mask=None, arguments=None, name=None)`` (Keras 1.2.2 ``keras/engine/topology.py``), mode by
+#: mode: the Keras 3 function (in ``keras.layers``) that computes it, the ``merge`` argument it reads
+#: with its Keras 1 default (None: none) and the keyword it becomes. ``cos`` is ``dot`` of the two
+#: inputs divided by ``max(sqrt(|a|^2 |b|^2), epsilon)`` with an axis added; Keras 3 normalizes each
+#: input first (``l2_normalize``) and adds no axis, so it is not exact.
+MERGE_MODES = {
+    "concat": ("concatenate", "concat_axis", "-1", "axis"),
+    "sum": ("add", None, None, None),
+    "mul": ("multiply", None, None, None),
+    "ave": ("average", None, None, None),
+    "max": ("maximum", None, None, None),
+    "dot": ("dot", "dot_axes", "-1", "axes"),
+    "cos": ("dot", "dot_axes", "-1", "axes"),
+}
+
+#: ``merge``'s parameters in order (Keras 1.2.2), and its default mode.
+MERGE_PARAMETERS = ("inputs", "mode", "concat_axis", "dot_axes", "output_shape", "output_mask", "arguments",
+                    "name")
+MERGE_DEFAULT_MODE = "sum"
+
 #: Names removed with their module, and what replaces them (no fix: the call changes).
 REMOVED_NAMES = {
-    "layers.Merge": "`Merge` is gone: use `Concatenate`, `Add`, `Multiply`, `Average`, `Maximum` or `Dot` "
-                    "for the mode it was given",
+    "layers.Merge": "`Merge` (Keras 1's layer that merges Sequential branches) is gone and has no one-line "
+                    "replacement: build the model with the functional API and merge the branch outputs with "
+                    "`Concatenate`, `Add`, `Multiply`, `Average`, `Maximum` or `Dot` for the mode it was given",
     "layers.merge": "`merge` is gone: use `concatenate`, `add`, `multiply`, `average`, `maximum` or `dot`",
+    **{f"layers.{old}": f"`{old}` (a Keras 2 alias of `{new}`) is gone: import `{new}`"
+       for old, new in KERAS2_ALIASES.items()},
     "layers.CuDNNLSTM": "`CuDNNLSTM` is gone: `LSTM` uses the cuDNN kernel by itself on a GPU",
     "layers.CuDNNGRU": "`CuDNNGRU` is gone: `GRU` uses the cuDNN kernel by itself on a GPU",
 }

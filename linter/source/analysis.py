@@ -6,9 +6,15 @@ ask of them (``model_layers``, ``layers_of``...). :class:`FitInfo`,
 :class:`CompileInfo`, :class:`LoopInfo`, :class:`LRAssignment` and
 :class:`ImportInfo` are its records. The interpreter
 (:mod:`klint.source.interpreter`) fills them in.
+
+The collections describe what the file does when it runs: a branch that a
+constant test turns off is not in them. ``with_dead()`` is the view the Keras
+3 upgrade rules read, where those branches' records are there too.
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,6 +24,13 @@ from klint.source.values import Arg, CallSite, ClassV, LayerObj, ModelObj, OpUse
 
 if TYPE_CHECKING:
     from klint.source.expressions import Scope
+
+#: The collections of :class:`SourceAnalysis` that :meth:`SourceAnalysis.with_dead` extends with the
+#: records of the branches a constant turns off.
+DEAD_COLLECTIONS = (
+    "layers", "models", "optimizers", "schedules", "callbacks", "compiles", "fits", "loops",
+    "lr_assignments", "classes", "functions", "calls", "method_calls", "unresolved_calls", "attributes",
+)
 
 
 @dataclass(eq=False)
@@ -107,6 +120,81 @@ class SourceAnalysis:
     #: Edges from where a loop's iteration ends to where the next begins, as (id(from), id(to)): walks
     #: that must not go round a loop (what a layer is computed from) leave them out.
     back_edges: set = field(default_factory=set)
+    #: The branches a constant test turns off, which the ordinary run skips: (If node, "body" or
+    #: "else"). :meth:`with_dead` sees into them.
+    dead_branches: list = field(default_factory=list)
+    #: ids of the records that come from such branches (set on the view :meth:`with_dead` returns).
+    dead: set = field(default_factory=set, repr=False)
+    module_node: cst.Module | None = field(default=None, repr=False)  # the module the analysis is of
+    _dead_view: "SourceAnalysis | None" = field(default=None, repr=False)
+
+    # ------------------------------------------------- branches turned off
+
+    def with_dead(self) -> "SourceAnalysis":
+        """This analysis with the records of the branches a constant turns off, too.
+
+        The ordinary collections (``optimizers``, ``layers``, ``calls``,
+        ``method_calls``, ``attributes``, ``fits``, ``compiles``... see
+        :data:`DEAD_COLLECTIONS`) describe what the file does when it runs:
+        a branch like ``if optim == "sgd":`` after ``optim = "adam"`` is
+        skipped. Code that is upgraded to a new Keras must be upgraded in
+        those branches too (it breaks as soon as the constant changes), so the
+        upgrade rules read this view instead: the same analysis, whose
+        collections hold, after the ordinary records, the records of those
+        branches (:meth:`is_dead` tells them apart).
+
+        They come from a second run of the interpreter over the file, in
+        which each such branch runs *detached*: on a copy of the scope's
+        names, restored afterwards, so that the code after it runs as in the
+        ordinary run. A record counts when it was made inside such a branch
+        (or a function defined there) and the ordinary run has none for the
+        same node (a helper called only from the branch ran on its defaults
+        already). The objects of the ordinary run stand for those the second
+        run made for the same construction call (a dead ``model.fit(...)``
+        on a model built outside the branch has that model), and nothing of
+        the ordinary run is changed. The view is made once, when first
+        asked; a file without such branches is its own view.
+        """
+        if self._dead_view is None:
+            self._dead_view = self._make_dead_view()
+        return self._dead_view
+
+    def is_dead(self, record) -> bool:
+        """Whether a record of :meth:`with_dead`'s collections comes from a branch a constant turns off."""
+        return id(record) in self.dead
+
+    def _make_dead_view(self) -> "SourceAnalysis":
+        if not self.dead_branches or self.module_node is None:
+            return self
+        from klint.source.interpreter import Interpreter
+
+        interp = Interpreter(SourceAnalysis())
+        interp.explore = True
+        try:
+            other = interp.run(self.module_node)
+        except Exception:  # pragma: no cover - code only the branches hold trips the interpreter
+            return self  # the upgrade rules still see what the ordinary run saw
+        marked = interp.dead_marked
+        same = _counterparts(self, other)
+        view = copy.copy(self)
+        view.dead = set()
+        view._dead_view = view
+        for name in DEAD_COLLECTIONS:
+            live = getattr(self, name)
+            keys = {_record_key(r) for r in live}
+            extra: list = []
+            for r in getattr(other, name):
+                if id(r) not in marked:
+                    continue
+                k = _record_key(r)
+                if k in keys:
+                    continue
+                keys.add(k)
+                r = _remap(r, same)
+                extra.append(r)
+                view.dead.add(id(r))
+            setattr(view, name, list(live) + extra if extra else live)
+        return view
 
     # ---------------------------------------------------------- queries
 
@@ -212,3 +300,72 @@ class SourceAnalysis:
         out = list(self.layers)
         out += [m for m in self.models if m.kind == "application"]
         return out
+
+
+# ------------------------------------------------------- the dead view's records
+
+def _node_of(r):
+    """The node a record is about, for telling the records of two runs apart."""
+    if isinstance(r, OptimizerObj) and r.string is not None:
+        return r.string.node
+    site = getattr(r, "site", None)
+    if isinstance(site, CallSite):
+        return site.node
+    return getattr(r, "node", None)
+
+
+def _record_key(r) -> tuple:
+    """What makes two records (of two runs of the interpreter over one module) the same record."""
+    if isinstance(r, tuple):
+        if len(r) == 3 and isinstance(r[0], CallSite):  # method_calls: (site, receiver, name)
+            return ("method", id(r[0].node), r[2])
+        return ("node", id(r[0]), len(r))  # calls, unresolved_calls, attributes
+    node = _node_of(r)
+    if node is None:
+        return ("object", id(r))
+    return (type(r).__name__, getattr(r, "qual", None), id(node))
+
+
+def _counterparts(live: SourceAnalysis, other: SourceAnalysis) -> dict:
+    """id(object of the second run) -> the object of the ordinary run built by the same call."""
+    index: dict = {}
+    for name in ("layers", "models", "optimizers", "schedules", "callbacks"):
+        for o in getattr(live, name):
+            index.setdefault(_record_key(o), o)
+            inst = getattr(o, "instance", None)
+            if isinstance(inst, UserObj) and inst.site is not None:
+                index.setdefault(("UserObj", id(inst.site.node)), inst)
+    out: dict = {}
+    for name in ("layers", "models", "optimizers", "schedules", "callbacks"):
+        for o in getattr(other, name):
+            twin = index.get(_record_key(o))
+            if twin is not None and type(twin) is type(o):
+                out[id(o)] = twin
+            inst = getattr(o, "instance", None)
+            if isinstance(inst, UserObj) and inst.site is not None:
+                twin = index.get(("UserObj", id(inst.site.node)))
+                if twin is not None:
+                    out[id(inst)] = twin
+    return out
+
+
+def _remap(r, same: dict):
+    """A dead record, pointing at the ordinary run's objects where the second run's have a twin."""
+    def m(v):
+        return same.get(id(v), v) if v is not None else v
+
+    if isinstance(r, tuple):
+        if len(r) == 3 and isinstance(r[0], CallSite):
+            return (r[0], m(r[1]), r[2])
+        if len(r) == 4:
+            return (r[0], r[1], m(r[2]), r[3])
+        return r
+    if isinstance(r, FitInfo):
+        return dataclasses.replace(r, model=m(r.model))
+    if isinstance(r, CompileInfo):
+        return dataclasses.replace(r, model=m(r.model), optimizer=m(r.optimizer))
+    if isinstance(r, LoopInfo):
+        return dataclasses.replace(r, optimizer=m(r.optimizer), models=[m(x) for x in r.models])
+    if isinstance(r, LRAssignment):
+        return dataclasses.replace(r, target=m(r.target))
+    return r

@@ -1,7 +1,9 @@
 """Running Python, for the source view's interpreter.
 
 :class:`Evaluator` walks a file's statements in order, as Python would run
-them: assignments bind values in scopes, branches are joined, a loop's body
+them: assignments bind values in scopes, branches are joined (a branch a
+constant test turns off is skipped, or run detached for
+:meth:`~klint.source.analysis.SourceAnalysis.with_dead`), a loop's body
 runs once and stands for all its iterations, imports bind canonical names,
 and the file's own functions and classes run when they are called (with the
 call's arguments), within a budget for the file. What an expression is worth
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from klint.source.analysis import ImportInfo, SourceAnalysis
+from klint.source.analysis import DEAD_COLLECTIONS, ImportInfo, SourceAnalysis
 from klint.source.expressions import Expressions, Scope, const_truth, join, link, tensors_in
 from klint.source.values import (
     ABSENT, UNKNOWN, Arg, CallSite, ClassV, Const, DatasetV, DictV, Entry, FuncV, GradientsV, LayerObj,
@@ -57,6 +59,13 @@ class Evaluator(Expressions):
         self.rerun = 0
         self.loops: list = []  # iteration counts of the loops being run (None: not known)
         self.training = 0  # inside a training step (a GradientTape block, ``train_step``)
+        #: Whether the branches a constant turns off are run too, detached (see :meth:`run_dead`): the
+        #: second run that :meth:`~klint.source.analysis.SourceAnalysis.with_dead` makes.
+        self.explore = False
+        self.dead = 0  # inside such a branch (or a function defined in one)
+        self.dead_marked: set = set()  # ids of the records made there
+        self.dead_funcs: set = set()  # the function nodes defined there
+        self._dead_seen: set = set()
         self.exec_table = {
             cst.SimpleStatementLine: self.exec_simple_line,
             cst.If: self.exec_if,
@@ -88,6 +97,7 @@ class Evaluator(Expressions):
         scope = Scope()
         scope.vars["__name__"] = Const("__main__")
         self.a.module_scope = scope
+        self.a.module_node = module
         self.module = module
         self.exec_block(module.body, scope, top=True)
         self.drain()
@@ -213,8 +223,11 @@ class Evaluator(Expressions):
         orelse = node.orelse
         if truth is True:
             self.exec_body(node.body, scope)
+            if orelse is not None:
+                self.turned_off(node, "else", scope, lambda: self._exec_else(orelse, scope))
             return
         if truth is False:
+            self.turned_off(node, "body", scope, lambda: self.exec_body(node.body, scope))
             self._exec_else(orelse, scope)
             return
         before = dict(scope.vars)
@@ -231,6 +244,45 @@ class Evaluator(Expressions):
             self.exec_if(orelse, scope)
         else:
             self.exec_body(orelse.body, scope)
+
+    # ---------------------------------------- branches a constant turns off
+
+    def turned_off(self, node: cst.If, part: str, scope: Scope, run) -> None:
+        """A branch that a constant test turns off (``if optim == "sgd":`` after ``optim = "adam"``).
+
+        The ordinary run skips it: it does not run, and what the file does is
+        what the other branch does. It is noted in ``dead_branches``; when
+        :attr:`explore` is set, it also runs, detached (:meth:`run_dead`).
+        """
+        if not self.explore:
+            key = (id(node), part)
+            if key not in self._dead_seen:
+                self._dead_seen.add(key)
+                self.a.dead_branches.append((node, part))
+            return
+        self.run_dead(scope, run)
+
+    def run_dead(self, scope: Scope, run) -> None:
+        """Run ``run()`` detached: on a copy of the scope's names, restored afterwards, with what it
+        returns dropped, and every record it adds to the analysis marked as dead (``dead_marked``)."""
+        saved_vars, saved_stars, saved_top = scope.vars, list(scope.stars), self.top
+        n_returns = len(self.returns[-1]) if self.returns else 0
+        marks = [(lst, len(lst)) for lst in self.dead_lists()]
+        scope.vars = dict(saved_vars)
+        self.dead += 1
+        try:
+            run()
+        finally:
+            self.dead -= 1
+            scope.vars, scope.stars, self.top = saved_vars, saved_stars, saved_top
+            if self.returns:
+                del self.returns[-1][n_returns:]
+            for lst, n in marks:
+                self.dead_marked.update(id(r) for r in lst[n:])
+
+    def dead_lists(self) -> list:
+        a = self.a
+        return [getattr(a, name) for name in DEAD_COLLECTIONS]
 
     def join_envs(self, envs: list[dict]) -> dict:
         out: dict = {}
@@ -352,6 +404,8 @@ class Evaluator(Expressions):
                 defaults[param.name.value] = (self.ev(param.default, scope), param.default)
         cls = self.defining[-1] if scope.is_class else None
         f = FuncV(node, scope.function_scope(), defaults, cls, self.top)
+        if self.dead:
+            self.dead_funcs.add(node)  # its calls from outside the branch (the drain) run dead too
         scope.vars[node.name.value] = f
         if cls is not None:
             cls.methods[node.name.value] = f
@@ -401,6 +455,10 @@ class Evaluator(Expressions):
         stays connected (the calls share one block), and no call is lost.
         """
         node = f.node
+        if self.explore and not self.dead and node in self.dead_funcs:
+            out: list = []
+            self.run_dead(Scope(), lambda: out.append(self.call_function(f, site, self_obj)))
+            return out[0] if out else UNKNOWN
         if node in self.in_progress:
             return self.opaque_call(site)  # recursion: the call's result is not followed
         if len(self.active) >= MAX_DEPTH:
