@@ -21,7 +21,11 @@ class Keras3RemovedModule(Rule):
     still imports but whose optimizers raise when they are built. Names that
     went with their module (`Merge`, `merge`, `CuDNNLSTM`, `CuDNNGRU`, and
     Keras 2's aliases `Deconv2D`, `Deconvolution2D`, `Deconv3D`,
-    `Deconvolution3D`) are reported wherever they are imported from.
+    `Deconvolution3D`) are reported wherever they are imported from. So
+    are Keras 2's preprocessing utilities that standalone Keras 3 dropped
+    (`ImageDataGenerator` and the image iterators and transforms,
+    `TimeseriesGenerator`, `skipgrams`, `Tokenizer`, `one_hot`...), when
+    imported from `keras.preprocessing`.
 
     ## Why is this bad
     In Keras 3 the layers, utilities and optimizers live directly in
@@ -106,6 +110,14 @@ class Keras3RemovedModule(Rule):
     reported without a fix (build the model with the functional API and
     `Concatenate`, `Add`...).
 
+    An import of Keras 2's preprocessing from `keras.preprocessing.image`,
+    `.sequence` or `.text` is moved to `tensorflow.keras.preprocessing...`,
+    where Keras 3 keeps those classes for TensorFlow (`keras/_tf_keras` in
+    the Keras 3.15.1 wheel, implemented in `keras/src/legacy/preprocessing`):
+    the same classes, so the fix is safe in a file that imports TensorFlow,
+    and unsafe in one that does not, since the script then needs TensorFlow
+    as well as Keras.
+
     `keras.optimizers.legacy` becomes `keras.optimizers`: the fix is unsafe,
     since the Keras 3 optimizer is the current implementation, not the
     legacy one the script was written for (the hyperparameters are the
@@ -122,6 +134,10 @@ class Keras3RemovedModule(Rule):
     fix = FixAvailability.SOMETIMES
 
     VALID = [
+        Valid("from keras.preprocessing.sequence import pad_sequences\n"
+              "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n"
+              "from tensorflow.keras.preprocessing.text import Tokenizer\nimport tensorflow.keras.preprocessing.text\n",
+              "what Keras 3 keeps, and TensorFlow's Keras 3 API"),
         Valid("from keras.layers import Dense, Dropout\nfrom keras.utils import to_categorical\n"),
         Valid("from tensorflow.keras.optimizers import Adam\n", "a module Keras 3 has"),
         Valid("from mylib.layers.core import Dense\n", "not Keras"),
@@ -138,6 +154,21 @@ class Keras3RemovedModule(Rule):
     ]
 
     INVALID = [
+        Invalid(
+            "import tensorflow as tf\nfrom keras.preprocessing.image import ImageDataGenerator, load_img\n\n"
+            "augment = ImageDataGenerator(rotation_range=10, horizontal_flip=True)\n",
+            "import tensorflow as tf\nfrom tensorflow.keras.preprocessing.image import ImageDataGenerator, load_img\n\n"
+            "augment = ImageDataGenerator(rotation_range=10, horizontal_flip=True)\n",
+            lines=(2,), note="Keras 2's preprocessing, kept for TensorFlow only", raises="ImportError"),
+        Invalid(
+            "from keras.preprocessing.text import Tokenizer\n\ntokenizer = Tokenizer(num_words=100)\n",
+            "from tensorflow.keras.preprocessing.text import Tokenizer\n\ntokenizer = Tokenizer(num_words=100)\n",
+            note="unsafe in a file that does not import TensorFlow", raises="ModuleNotFoundError"),
+        Invalid(
+            "import tensorflow as tf\nfrom keras.preprocessing import text\n\ntokenizer = text.Tokenizer(num_words=100)\n",
+            "import tensorflow as tf\nfrom tensorflow.keras.preprocessing import text\n\n"
+            "tokenizer = text.Tokenizer(num_words=100)\n",
+            note="the module imported by name", raises="ImportError"),
         Invalid(
             "from keras.layers.core import Dense, Dropout\n\nlayer = Dense(4)\n",
             "from keras.layers import Dense, Dropout\n\nlayer = Dense(4)\n",
@@ -243,6 +274,8 @@ class Keras3RemovedModule(Rule):
                 ctx.report((node.module, line), f"`{full}` does not import in Keras 3 (ModuleNotFoundError): "
                            f"import from `{target}`", fix)
                 return
+        if self.check_tf_keras_only(ctx, node, line, full, rest, root, names):
+            return
         if rest in keras3.REMOVED_MODULES or raising:
             target = raising or new
             what = (f"`{full}` still imports in Keras 3, but its optimizers raise when they are built"
@@ -284,6 +317,31 @@ class Keras3RemovedModule(Rule):
                     fix = ctx.fix(f"Import `{same[0]}` in its place", [_alias_edit(ctx, alias, line)], safe=same[1])
                 ctx.report((alias, line), f"`{full}.{alias.name.value}` is not in Keras 3: "
                            f"{keras3.REMOVED_NAMES[f'{rest}.{alias.name.value}']}", fix)
+
+    @staticmethod
+    def check_tf_keras_only(ctx, node: cst.ImportFrom, line, full: str, rest: str, root: str, names) -> bool:
+        """``from keras.preprocessing.image import ImageDataGenerator``: Keras 2's preprocessing, which
+        Keras 3 keeps only in ``tensorflow.keras``. Reported when a name is gone from standalone Keras 3."""
+        there = keras3.TF_KERAS_ONLY.get(rest)
+        if there is not None and root == "tensorflow.keras":
+            return True  # where Keras 3 keeps them
+        if there is None or root != "keras" or names is None:
+            return False
+        imported = [a.name.value for a in names if isinstance(a.name, cst.Name)]
+        gone = [n for n in imported if n not in keras3.KERAS3_KEEPS[rest]]
+        if not gone:
+            return False
+        target = f"tensorflow.keras.{rest}"
+        listed = ", ".join(f"`{n}`" for n in gone)
+        message = (f"{listed} of `{full}` {'is' if len(gone) == 1 else 'are'} not in Keras 3 (ImportError): "
+                   f"Keras 3 keeps Keras 2's preprocessing only for TensorFlow, in `{target}`")
+        fix = None
+        if len(imported) == len(names) and all(n in there for n in imported):
+            uses_tf = _imports_tensorflow(ctx.module)
+            fix = ctx.fix(f"Import from `{target}`" + ("" if uses_tf else " (the file then needs TensorFlow)"),
+                          [ctx.replace((node.module, line), target)], safe=uses_tf)
+        ctx.report((node.module, line), message, fix)
+        return True
 
     def check_merge(self, ctx, node: cst.ImportFrom, line, alias, full: str, names: list) -> bool:
         """``from keras.layers import merge``: Keras 1's function, or Keras 2's module ``keras.layers.merge``.
@@ -370,6 +428,18 @@ class Keras3RemovedModule(Rule):
         local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) \
             else alias.name.value
         shown = f"{root}.{sub}"
+        if sub in keras3.TF_KERAS_ONLY:
+            if root == "tensorflow.keras":
+                return  # where Keras 3 keeps Keras 2's preprocessing
+            target = f"tensorflow.keras.{sub}"
+            fix = None
+            if root == "keras" and len(node.names) == 1:
+                uses_tf = _imports_tensorflow(ctx.module)
+                fix = ctx.fix(f"Import `{target}`" + ("" if uses_tf else " (the file then needs TensorFlow)"),
+                              [ctx.replace((node.module, line), target.rpartition(".")[0])], safe=uses_tf)
+            ctx.report((alias, line), f"`{shown}` does not import in Keras 3 (ModuleNotFoundError): Keras 3 keeps "
+                       f"Keras 2's preprocessing only for TensorFlow, in `{target}`", fix)
+            return
         if new is None:
             ctx.report((alias, line), f"`{shown}` does not import in Keras 3: "
                        f"{keras3.NO_REPLACEMENT.get(sub, 'it has no replacement')}")
@@ -394,11 +464,26 @@ class Keras3RemovedModule(Rule):
                 continue
             root = full[:len(full) - len(rest)].rstrip(".")
             module = next((m for m in keras3.REMOVED_MODULES if rest == m or rest.startswith(m + ".")), None)
+            if module in keras3.TF_KERAS_ONLY and root == "tensorflow.keras":
+                continue  # where Keras 3 keeps Keras 2's preprocessing
             if module is not None and root in keras3.KERAS3_ROOTS:
                 new = keras3.REMOVED_MODULES[module]
                 where = f"its members are in `{root}.{new}`" if new else keras3.NO_REPLACEMENT.get(
                     module, "it has no replacement")
                 ctx.report((alias, line), f"`{full}` does not import in Keras 3 (ModuleNotFoundError): {where}")
+
+
+def _imports_tensorflow(module: cst.Module) -> bool:
+    """Whether the file imports TensorFlow (``import tensorflow as tf``, ``from tensorflow import ...``)."""
+    for stmt in module.body:
+        for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Import):
+                if any((_dotted(a.name) or "").split(".")[0] == "tensorflow" for a in small.names):
+                    return True
+            elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                if (_dotted(small.module) or "").split(".")[0] == "tensorflow":
+                    return True
+    return False
 
 
 def _replacement(name: str):

@@ -35,13 +35,37 @@ REMOVED_MODULES = {
 NO_REPLACEMENT = {
     "wrappers.scikit_learn": "use `keras.wrappers.SKLearnClassifier`/`SKLearnRegressor` (Keras 3.5 and later) "
                              "or SciKeras, whose `KerasClassifier`/`KerasRegressor` take the same build function",
-    "preprocessing.text": "`Tokenizer` and `one_hot` are gone: use `keras.layers.TextVectorization`",
+    "preprocessing.text": "`Tokenizer` and `one_hot` are kept only for TensorFlow, in "
+                          "`tensorflow.keras.preprocessing.text`; Keras 3's own is `keras.layers.TextVectorization`",
     "engine": "import `Model`, `Sequential`, `Input` and `Layer` from `keras` and `keras.layers`",
     "engine.topology": "import `Model`, `Input` and `Layer` from `keras` and `keras.layers`",
     "engine.training": "import `Model` from `keras`",
     "engine.sequential": "import `Sequential` from `keras`",
     "utils.layer_utils": "its helpers are private in Keras 3",
     "utils.conv_utils": "its helpers are private in Keras 3",
+}
+
+#: Keras 2's preprocessing utilities that Keras 3 keeps only in the API it gives TensorFlow
+#: (``tensorflow.keras``, ``keras/_tf_keras`` in the Keras 3.15.1 wheel, backed by
+#: ``keras/src/legacy/preprocessing``): ``from keras.preprocessing.image import ImageDataGenerator``
+#: raises ImportError on Keras 3, ``from tensorflow.keras.preprocessing.image import ...`` is the same
+#: class. Every public name of each ``tensorflow.keras`` module.
+TF_KERAS_ONLY = {
+    "preprocessing.image": frozenset((
+        "DirectoryIterator", "ImageDataGenerator", "Iterator", "NumpyArrayIterator", "apply_affine_transform",
+        "apply_brightness_shift", "apply_channel_shift", "array_to_img", "img_to_array", "load_img",
+        "random_brightness", "random_channel_shift", "random_rotation", "random_shear", "random_shift",
+        "random_zoom", "save_img", "smart_resize",
+    )),
+    "preprocessing.sequence": frozenset(("TimeseriesGenerator", "make_sampling_table", "pad_sequences", "skipgrams")),
+    "preprocessing.text": frozenset((
+        "Tokenizer", "hashing_trick", "one_hot", "text_to_word_sequence", "tokenizer_from_json")),
+}
+#: What standalone Keras 3 still has of those modules (the rest raise ImportError there).
+KERAS3_KEEPS = {
+    "preprocessing.image": frozenset(("array_to_img", "img_to_array", "load_img", "save_img", "smart_resize")),
+    "preprocessing.sequence": frozenset(("pad_sequences",)),
+    "preprocessing.text": frozenset(),
 }
 
 #: Keras 3 modules that still import but whose members raise when used.
