@@ -322,16 +322,29 @@ class _Checker:
             if attr == "history" and isinstance(base, ModelObj):
                 self.model_history[id(node)] = base
         self._keys: dict = {}
-        self.scopes = self.parents = None
+        self._metadata = None
+
+    def _resolved(self):
+        """libcst's scope and parent metadata, computed on first use: scopes cost several parses, and
+        most files read no history key at all."""
+        if self._metadata is None:
+            wrapper = md.MetadataWrapper(self.ctx.module, unsafe_skip_copy=True)
+            try:
+                self._metadata = (wrapper.resolve(md.ScopeProvider), wrapper.resolve(md.ParentNodeProvider))
+            except Exception:  # pragma: no cover - a tree libcst's scope analysis rejects
+                self._metadata = ({}, {})
+        return self._metadata
+
+    @property
+    def scopes(self):
+        return self._resolved()[0]
+
+    @property
+    def parents(self):
+        return self._resolved()[1]
 
     def run(self) -> None:
         if not self.fits:
-            return
-        wrapper = md.MetadataWrapper(self.ctx.module, unsafe_skip_copy=True)
-        try:
-            self.scopes = wrapper.resolve(md.ScopeProvider)
-            self.parents = wrapper.resolve(md.ParentNodeProvider)
-        except Exception:  # pragma: no cover - a tree libcst's scope analysis rejects
             return
         reads, guards = _Reads(), set()
         self.ctx.module.visit(reads)
