@@ -4,6 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
+from klint.engine.syntax import dotted
 from klint.knowledge import keras3
 from klint.knowledge.names import canonical, keras_rest
 from klint.source.values import Ref
@@ -255,7 +256,7 @@ class Keras3RemovedModule(Rule):
     def check_from(self, ctx, node: cst.ImportFrom, line, attributes: dict) -> None:
         if node.relative or node.module is None:
             return
-        full = _dotted(node.module)
+        full = dotted(node.module)
         rest = keras_rest(full) if full else None
         if rest is None:
             return
@@ -458,7 +459,7 @@ class Keras3RemovedModule(Rule):
 
     def check_import(self, ctx, node: cst.Import, line) -> None:
         for alias in node.names:
-            full = _dotted(alias.name)
+            full = dotted(alias.name)
             rest = keras_rest(full) if full else None
             if rest is None:
                 continue
@@ -478,10 +479,10 @@ def _imports_tensorflow(module: cst.Module) -> bool:
     for stmt in module.body:
         for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.Import):
-                if any((_dotted(a.name) or "").split(".")[0] == "tensorflow" for a in small.names):
+                if any((dotted(a.name) or "").split(".")[0] == "tensorflow" for a in small.names):
                     return True
             elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
-                if (_dotted(small.module) or "").split(".")[0] == "tensorflow":
+                if (dotted(small.module) or "").split(".")[0] == "tensorflow":
                     return True
     return False
 
@@ -659,10 +660,3 @@ class _Imports(cst.CSTVisitor):
             self.attributes.setdefault(node.value.value, set()).add(node.attr.value)
 
 
-def _dotted(node) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = _dotted(node.value)
-        return f"{head}.{node.attr.value}" if head else None
-    return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
-from klint.engine.syntax import through_keras2
+from klint.engine.syntax import through_keras2, without
 from klint.knowledge.names import canonical
 from klint.source.values import UNKNOWN, Arg, CallSite, Const, ModelObj, Ref, SeqV, UserObj, Value
 
@@ -780,19 +780,10 @@ def _rewrite(call: cst.Call, ops: dict) -> cst.Call:
         else:
             removed.append(len(args))
             args.append(a)
+    call = call.with_changes(args=args)
     for idx in reversed(removed):
-        gone = args.pop(idx)
-        if idx == len(args) and args:
-            # the last argument goes: the one before it takes its comma (or lack of one) and trailing space
-            args[-1] = args[-1].with_changes(comma=gone.comma, whitespace_after_arg=gone.whitespace_after_arg)
-        elif idx > 0 and _breaks(gone.comma) and not _breaks(args[idx - 1].comma):
-            # one in the middle, with a line break after it: the one before it takes the break
-            args[idx - 1] = args[idx - 1].with_changes(comma=gone.comma)
-    return call.with_changes(args=args)
-
-
-def _breaks(comma) -> bool:
-    return isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace)
+        call = without(call, args[idx])
+    return call
 
 
 def _separator(call: cst.Call) -> cst.Comma:

@@ -7,7 +7,7 @@ import libcst as cst
 import libcst.metadata as md
 
 from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
-from klint.knowledge import keras3
+from klint.engine.syntax import outside_keras3
 from klint.source.values import ABSENT, Arg, Const, DictV, FuncV, ModelObj, Obj, Ref, SeqV, UserObj
 
 #: Metric strings Keras 3.15.1 accepts in ``compile(metrics=[...])`` (``keras.metrics.get``), besides any
@@ -302,8 +302,7 @@ class Keras3HistoryMetricKey(Rule):
     ]
 
     def check(self, ctx) -> None:
-        roots = ctx.analysis.roots
-        if roots and not any(r in keras3.KERAS3_ROOTS for r in roots):
+        if outside_keras3(ctx.analysis):
             return  # the file reaches Keras only through Keras 2 itself (``tf_keras``, ``tensorflow.python.keras``)
         _Checker(ctx).run()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from klint.engine.rule import FixAvailability, Invalid, Rule, Valid
-from klint.knowledge import keras3
+from klint.engine.syntax import outside_keras3
 from klint.knowledge import api as K
 from klint.source.values import ModelObj, Obj, OptimizerObj, Ref, UserObj
 
@@ -153,8 +153,7 @@ class Keras3OptimizerLrAttribute(Rule):
     ]
 
     def check(self, ctx) -> None:
-        roots = ctx.analysis.roots
-        if roots and not any(r in keras3.KERAS3_ROOTS for r in roots):
+        if outside_keras3(ctx.analysis):
             return  # the file reaches Keras only through Keras 2 itself (``tf_keras``, ``tensorflow.python.keras``)
         _Checker(ctx).run()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from klint.knowledge.keras3 import KERAS3_ROOTS
 from klint.source.values import Arg, Ref
 
 #: Roots through which code reaches Keras 2 itself, where the APIs that Keras 3 removed still exist.
@@ -99,6 +100,12 @@ def through_keras2(analysis, call: cst.Call | None, depth: int = 0) -> bool:
     site = getattr(bound, "site", None)  # ``model = tf_keras.Sequential(...)`` ... ``model.fit(...)``
     built = getattr(site, "node", None)
     return isinstance(built, cst.Call) and built is not call and through_keras2(analysis, built, depth + 1)
+
+
+def outside_keras3(analysis) -> bool:
+    """Whether the file reaches Keras, but never through Keras 3's public roots (only ``tf_keras`` or
+    ``tensorflow.python.keras``, Keras 2 itself)."""
+    return bool(analysis.roots) and not any(r in KERAS3_ROOTS for r in analysis.roots)
 
 
 def keras2_only(analysis) -> bool:
